@@ -1,0 +1,62 @@
+package io.ironruntime.config;
+
+import io.ironruntime.provider.Provider;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one validated configuration of a router. Built by {@link RouterConfigReader} from the Python
+ * keyword arguments (as JSON), the CLI flags or the environment; everything downstream trusts it.
+ *
+ * @param providerKeys real provider keys in direct mode (empty otherwise); never printed
+ * @param icToken      the Iron Cage token in control-server mode; never printed
+ * @param localToken   the token clients must present, or null in passthrough mode
+ */
+public record RouterConfig(
+        String host,
+        int port,
+        KeyMode keyMode,
+        Map<Provider, String> providerKeys,
+        String icToken,
+        URI serverUrl,
+        int cacheTtlSeconds,
+        Map<Provider, URI> upstreamOrigins,
+        long maxRequestBytes,
+        Duration connectTimeout,
+        Duration readTimeout,
+        String localToken) {
+
+    public static final long DEFAULT_MAX_REQUEST_BYTES = 32L * 1024 * 1024;
+
+    public RouterConfig {
+        providerKeys = Map.copyOf(providerKeys);
+        upstreamOrigins = Map.copyOf(new EnumMap<>(upstreamOrigins));
+    }
+
+    /** The provider a user means by "the" provider: the only key's, OpenAI when there are both. */
+    public Provider primaryProvider() {
+        if (providerKeys.size() == 1) {
+            return providerKeys.keySet().iterator().next();
+        }
+        return providerKeys.isEmpty() ? null : Provider.OPENAI;
+    }
+
+    public URI origin(Provider provider) {
+        return upstreamOrigins.get(provider);
+    }
+
+    /** Safe to log: names what is configured, never a key or token. */
+    @Override
+    public String toString() {
+        List<String> keys = new ArrayList<>();
+        providerKeys.keySet().forEach(p -> keys.add(p.wireName()));
+        return "RouterConfig[host=" + host + ", port=" + port + ", mode=" + keyMode.wireName()
+                + ", providers=" + keys + ", serverUrl=" + serverUrl + ", origins=" + upstreamOrigins
+                + ", maxRequestBytes=" + maxRequestBytes + ", connectTimeout=" + connectTimeout
+                + ", readTimeout=" + readTimeout + "]";
+    }
+}

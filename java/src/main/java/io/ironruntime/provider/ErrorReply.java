@@ -1,0 +1,50 @@
+package io.ironruntime.provider;
+
+/**
+ * An error the router itself answers with, before or instead of the upstream's answer. Rendered in
+ * the wire shape of the provider the client speaks to by {@link ProviderErrors}.
+ *
+ * @param status        HTTP status
+ * @param openaiType    OpenAI {@code error.type}
+ * @param anthropicType Anthropic {@code error.type}
+ * @param code          OpenAI {@code error.code} (a stable machine-readable reason)
+ * @param message       for the user: what happened and what to do; never a secret
+ */
+public record ErrorReply(int status, String openaiType, String anthropicType, String code, String message) {
+
+    public static ErrorReply badRequest(String code, String message) {
+        return new ErrorReply(400, "invalid_request_error", "invalid_request_error", code, message);
+    }
+
+    public static ErrorReply unauthorized(String message) {
+        return new ErrorReply(401, "invalid_request_error", "authentication_error", "invalid_api_key", message);
+    }
+
+    public static ErrorReply forbidden(String code, String message) {
+        return new ErrorReply(403, "invalid_request_error", "permission_error", code, message);
+    }
+
+    public static ErrorReply notFound(String message) {
+        return new ErrorReply(404, "invalid_request_error", "not_found_error", "not_found", message);
+    }
+
+    public static ErrorReply tooLarge(String message) {
+        return new ErrorReply(413, "invalid_request_error", "request_too_large", "request_too_large", message);
+    }
+
+    public static ErrorReply upstreamUnreachable(String message) {
+        return new ErrorReply(502, "server_error", "api_error", "upstream_unreachable", message);
+    }
+
+    public static ErrorReply upstreamTimeout(String message) {
+        return new ErrorReply(504, "server_error", "timeout_error", "upstream_timeout", message);
+    }
+
+    public static ErrorReply unavailable(String code, String message) {
+        return new ErrorReply(503, "server_error", "api_error", code, message);
+    }
+
+    public static ErrorReply internal(String message) {
+        return new ErrorReply(500, "server_error", "api_error", "internal_error", message);
+    }
+}

@@ -1,0 +1,146 @@
+package io.ironruntime.router;
+
+import io.ironruntime.config.RouterConfig;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.hc.core5.http.URIScheme;
+import org.apache.hc.core5.http.impl.bootstrap.AsyncServerBootstrap;
+import org.apache.hc.core5.http.impl.bootstrap.HttpAsyncServer;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.reactor.ListenerEndpoint;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local LLM proxy: an HttpCore 5 async server on loopback in front of the providers. Start, stop
+ * and start again; each start gets fresh I/O reactors (all daemon threads) and, when the configured
+ * port is 0, tries to keep the port of the previous run so clients' base URLs stay valid.
+ */
+public final class LlmRouter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LlmRouter.class);
+
+    private final RouterConfig config;
+    private final RouterStats stats = new RouterStats();
+    private final ResponseObserver observer;
+    private HttpAsyncServer server;
+    private UpstreamClient upstream;
+    /** Bound port; read by every request's Host check, so volatile. */
+    private volatile int port;
+    private volatile boolean running;
+
+    public LlmRouter(RouterConfig config) {
+        this(config, ResponseObserver.NONE);
+    }
+
+    public LlmRouter(RouterConfig config, ResponseObserver observer) {
+        this.config = config;
+        this.observer = observer;
+    }
+
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        int wanted = config.port() != 0 ? config.port() : port;
+        try {
+            bind(wanted);
+        } catch (RouterStartException e) {
+            if (wanted == config.port()) {
+                throw e;
+            }
+            bind(0); // the previous run's port was taken meanwhile: any free port will do
+        }
+        running = true;
+        LOG.info("iron-runtime router listening on {} ({})", baseUrl(), config);
+    }
+
+    private void bind(int wantedPort) {
+        UpstreamClient client = new UpstreamClient(config);
+        RouterContext context = new RouterContext(config, this::port, stats, client, observer);
+        HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
+                .setIOReactorConfig(IOReactorConfig.custom()
+                        .setIoThreadCount(Math.max(1, Runtime.getRuntime().availableProcessors()))
+                        .setSoReuseAddress(true)
+                        .setTcpNoDelay(true)
+                        // Idle client connections may wait as long as an upstream may be silent.
+                        .setSoTimeout(Timeout.of(config.readTimeout().plusSeconds(60)))
+                        .build())
+                .setRequestRouter((request, ctx) -> () -> new ProxyExchange(context))
+                .create();
+        try {
+            s.start();
+            ListenerEndpoint endpoint = s.listen(new InetSocketAddress(config.host(), wantedPort), URIScheme.HTTP)
+                    .get(10, TimeUnit.SECONDS);
+            int bound = ((InetSocketAddress) endpoint.getAddress()).getPort();
+            this.server = s;
+            this.upstream = client;
+            this.port = bound;
+        } catch (ExecutionException | TimeoutException | InterruptedException | RuntimeException e) {
+            s.close(CloseMode.IMMEDIATE);
+            client.close();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            String why = cause instanceof BindException ? "address already in use or not available"
+                    : cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+            throw new RouterStartException("cannot listen on " + config.host() + ":" + wantedPort + " (" + why + ")", cause);
+        }
+    }
+
+    /** Stops listening at once (the port is free when this returns); idempotent. */
+    public synchronized void stop() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        server.close(CloseMode.IMMEDIATE);
+        try {
+            server.awaitShutdown(TimeValue.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        upstream.close();
+        server = null;
+        upstream = null;
+        LOG.info("iron-runtime router on port {} stopped", port);
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** The bound port while running (or of the last run); the configured port before the first start. */
+    public int port() {
+        return port != 0 ? port : config.port();
+    }
+
+    public String baseUrl() {
+        String h = config.host();
+        if (h.equals("0.0.0.0") || h.equals("::")) {
+            h = "127.0.0.1";
+        } else if (h.contains(":") && !h.startsWith("[")) {
+            h = "[" + h + "]";
+        }
+        return "http://" + h + ":" + port() + "/v1";
+    }
+
+    public RouterConfig config() {
+        return config;
+    }
+
+    public RouterStats stats() {
+        return stats;
+    }
+}

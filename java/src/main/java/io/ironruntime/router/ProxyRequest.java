@@ -1,0 +1,51 @@
+package io.ironruntime.router;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ironruntime.provider.Provider;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpRequest;
+
+/** One client request as the stages see it: the head, then the body, then where it goes and with which key. */
+public final class ProxyRequest {
+    final String id;
+    final HttpRequest head;
+    final long declaredLength;
+    Route route;
+    byte[] body;
+    /** The parsed body when it is JSON, else null. */
+    JsonNode json;
+    /** The real key to send upstream; null when the client's own credentials pass through. */
+    String upstreamKey;
+
+    ProxyRequest(String id, HttpRequest head, long declaredLength) {
+        this.id = id;
+        this.head = head;
+        this.declaredLength = declaredLength;
+        this.route = RouteResolver.resolve(head.getRequestUri());
+    }
+
+    public String method() {
+        return head.getMethod();
+    }
+
+    public Route route() {
+        return route;
+    }
+
+    public Provider provider() {
+        return route.provider();
+    }
+
+    String header(String name) {
+        Header h = head.getFirstHeader(name);
+        return h == null ? null : h.getValue();
+    }
+
+    public String model() {
+        if (json == null) {
+            return null;
+        }
+        JsonNode m = json.get("model");
+        return m != null && m.isTextual() ? m.asText() : null;
+    }
+}

@@ -1,0 +1,166 @@
+package io.ironruntime.router;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ironruntime.config.KeyMode;
+import io.ironruntime.config.RouterConfig;
+import io.ironruntime.provider.ErrorReply;
+import io.ironruntime.provider.Provider;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.IntSupplier;
+
+/**
+ * The fixed request-side sequence. Head stages run as soon as the request line and headers arrive;
+ * body stages once the whole body is in.
+ */
+final class RequestStages {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final List<RequestStage> head;
+    final List<RequestStage> body;
+
+    RequestStages(RouterConfig config, IntSupplier boundPort) {
+        HostGuard hosts = new HostGuard(config.host(), boundPort);
+        ClientAuth auth = config.localToken() == null ? null : new ClientAuth(config.localToken());
+        this.head = List.of(
+                new HostCheck(hosts),
+                RequestStages::routeExists,
+                new AuthCheck(auth),
+                new DeclaredSizeCheck(config.maxRequestBytes()));
+        this.body = List.of(
+                RequestStages::parseJson,
+                RequestStages::routeByModel,
+                new CredentialCheck(config));
+    }
+
+    static ErrorReply run(List<RequestStage> stages, ProxyRequest request) {
+        for (RequestStage stage : stages) {
+            ErrorReply reply = stage.apply(request);
+            if (reply != null) {
+                return reply;
+            }
+        }
+        return null;
+    }
+
+    record HostCheck(HostGuard guard) implements RequestStage {
+        @Override
+        public ErrorReply apply(ProxyRequest r) {
+            String host = r.header("Host");
+            if (guard.allows(host)) {
+                return null;
+            }
+            return ErrorReply.forbidden("host_not_allowed", "Host '" + printable(host) + "' is not allowed:"
+                    + " this router only serves clients that address it as 127.0.0.1 or localhost");
+        }
+    }
+
+    static ErrorReply routeExists(ProxyRequest r) {
+        if (r.route.kind() == Route.Kind.NOT_FOUND) {
+            return ErrorReply.notFound("Unknown path " + printable(pathOnly(r.head.getPath()))
+                    + ": the router serves /v1/... (optionally under /openai or /anthropic) and /iron/health");
+        }
+        return null;
+    }
+
+    record AuthCheck(ClientAuth auth) implements RequestStage {
+        @Override
+        public ErrorReply apply(ProxyRequest r) {
+            if (auth == null || r.route.kind() == Route.Kind.HEALTH) {
+                return null;
+            }
+            if (auth.accepts(r.header("Authorization"), r.header("x-api-key"))) {
+                return null;
+            }
+            boolean presented = r.header("Authorization") != null || r.header("x-api-key") != null;
+            return ErrorReply.unauthorized(presented
+                    ? "Invalid router token: use the api_key of your LlmRouter (router.api_key), not a provider key"
+                    : "Missing router token: send 'Authorization: Bearer <router.api_key>' or 'x-api-key: <router.api_key>'");
+        }
+    }
+
+    record DeclaredSizeCheck(long limit) implements RequestStage {
+        @Override
+        public ErrorReply apply(ProxyRequest r) {
+            return r.declaredLength > limit ? tooLarge(limit) : null;
+        }
+    }
+
+    static ErrorReply tooLarge(long limit) {
+        return ErrorReply.tooLarge("Request body is larger than the router's limit of " + limit
+                + " bytes (max_request_bytes)");
+    }
+
+    static ErrorReply parseJson(ProxyRequest r) {
+        if (r.body == null || r.body.length == 0 || !looksJson(r)) {
+            return null;
+        }
+        try {
+            r.json = JSON.readTree(r.body);
+            return null;
+        } catch (JsonProcessingException e) {
+            return ErrorReply.badRequest("invalid_json", "Request body is not valid JSON: "
+                    + e.getOriginalMessage() + " (line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr() + ")");
+        } catch (java.io.IOException e) {
+            return ErrorReply.badRequest("invalid_json", "Request body could not be read as JSON");
+        }
+    }
+
+    private static boolean looksJson(ProxyRequest r) {
+        String ct = r.header("Content-Type");
+        if (ct != null) {
+            return ct.toLowerCase(Locale.ROOT).contains("json");
+        }
+        for (byte b : r.body) {
+            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+                return b == '{' || b == '[';
+            }
+        }
+        return false;
+    }
+
+    static ErrorReply routeByModel(ProxyRequest r) {
+        r.route = r.route.withModelProvider(Provider.ofModel(r.model()));
+        return null;
+    }
+
+    record CredentialCheck(RouterConfig config) implements RequestStage {
+        @Override
+        public ErrorReply apply(ProxyRequest r) {
+            if (config.keyMode() == KeyMode.PASSTHROUGH) {
+                return null;
+            }
+            if (config.keyMode() == KeyMode.CONTROL_SERVER) {
+                return ErrorReply.unavailable("provider_key_unavailable",
+                        "No provider key yet: this router is in control-server mode and has not obtained a key"
+                                + " from " + config.serverUrl());
+            }
+            Provider p = r.route.provider();
+            String key = config.providerKeys().get(p);
+            if (key == null) {
+                String env = p == Provider.ANTHROPIC ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
+                return ErrorReply.badRequest("provider_not_configured", "This request goes to " + p.wireName()
+                        + " but the router has no " + p.wireName() + " key: pass provider_key={'" + p.wireName()
+                        + "': ...} or set " + env);
+            }
+            r.upstreamKey = key;
+            return null;
+        }
+    }
+
+    private static String pathOnly(String pathAndQuery) {
+        int q = pathAndQuery.indexOf('?');
+        return q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
+    }
+
+    /** Header values and paths echoed in errors: bounded and without control characters. */
+    static String printable(String s) {
+        if (s == null) {
+            return "";
+        }
+        String t = s.length() > 200 ? s.substring(0, 200) + "..." : s;
+        return t.replaceAll("[\\p{Cntrl}]", "?");
+    }
+}

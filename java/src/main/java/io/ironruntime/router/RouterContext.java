@@ -1,0 +1,26 @@
+package io.ironruntime.router;
+
+import io.ironruntime.config.RouterConfig;
+import java.util.function.IntSupplier;
+
+/** What every exchange of one running router shares. */
+final class RouterContext {
+    static final String REQUEST_ID_HEADER = "x-iron-request-id";
+
+    final RouterConfig config;
+    final RouterStats stats;
+    final RequestIds ids = new RequestIds();
+    final RequestStages stages;
+    final UpstreamClient upstream;
+    final HealthReport health;
+    final ResponseObserver observer;
+
+    RouterContext(RouterConfig config, IntSupplier boundPort, RouterStats stats, UpstreamClient upstream, ResponseObserver observer) {
+        this.config = config;
+        this.stats = stats;
+        this.stages = new RequestStages(config, boundPort);
+        this.upstream = upstream;
+        this.health = new HealthReport(config, stats);
+        this.observer = observer;
+    }
+}

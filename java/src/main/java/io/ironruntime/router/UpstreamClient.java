@@ -1,0 +1,80 @@
+package io.ironruntime.router;
+
+import io.ironruntime.config.RouterConfig;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.nio.AsyncRequestProducer;
+import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
+import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.http2.HttpVersionPolicy;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * The one HTTP client that talks to providers. HttpClient's own retries, redirects, cookies and
+ * decompression are off: the router is the only place that decides to retry, and bodies pass as sent.
+ */
+final class UpstreamClient implements AutoCloseable {
+    private final CloseableHttpAsyncClient client;
+
+    UpstreamClient(RouterConfig config) {
+        PoolingAsyncClientConnectionManager pool = PoolingAsyncClientConnectionManagerBuilder.create()
+                .setMaxConnTotal(1024)
+                .setMaxConnPerRoute(512)
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(Timeout.of(config.connectTimeout()))
+                        .setSocketTimeout(Timeout.of(config.readTimeout()))
+                        .build())
+                .build();
+        this.client = HttpAsyncClients.custom()
+                .setConnectionManager(pool)
+                .setVersionPolicy(HttpVersionPolicy.FORCE_HTTP_1)
+                .setIOReactorConfig(IOReactorConfig.custom()
+                        .setIoThreadCount(Math.max(1, Runtime.getRuntime().availableProcessors()))
+                        .setTcpNoDelay(true)
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom()
+                        .setConnectionRequestTimeout(Timeout.of(config.connectTimeout()))
+                        .setResponseTimeout(Timeout.of(config.readTimeout()))
+                        .setRedirectsEnabled(false)
+                        // A client that leaves must abort the provider call at once (closing its connection).
+                        .setHardCancellationEnabled(true)
+                        .build())
+                .setThreadFactory(daemonThreads("iron-upstream-io"))
+                .disableAutomaticRetries()
+                .disableRedirectHandling()
+                .disableCookieManagement()
+                .disableAuthCaching()
+                .disableContentCompression()
+                .disableConnectionState()
+                .useSystemProperties()
+                .build();
+        client.start();
+    }
+
+    <T> Future<T> execute(AsyncRequestProducer request, AsyncResponseConsumer<T> response, HttpContext context) {
+        return client.execute(request, response, null, context, null);
+    }
+
+    @Override
+    public void close() {
+        client.close(CloseMode.IMMEDIATE);
+    }
+
+    static ThreadFactory daemonThreads(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,118 @@
+package io.ironruntime.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ironruntime.provider.Provider;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class RouterConfigReaderTest {
+    private static final String OPENAI_KEY = "sk-proj-REALSECRET0001";
+    private static final String ANTHROPIC_KEY = "sk-ant-api03-REALSECRET0002";
+
+    @Test
+    void defaults() {
+        RouterConfig c = RouterConfigReader.fromJson("{}");
+        assertEquals("127.0.0.1", c.host());
+        assertEquals(0, c.port());
+        assertEquals(KeyMode.PASSTHROUGH, c.keyMode());
+        assertNull(c.localToken());
+        assertEquals("https://api.openai.com", c.origin(Provider.OPENAI).toString());
+        assertEquals("https://api.anthropic.com", c.origin(Provider.ANTHROPIC).toString());
+        assertEquals(32L * 1024 * 1024, c.maxRequestBytes());
+        assertEquals(Duration.ofSeconds(600), c.readTimeout());
+    }
+
+    @Test
+    void directModeFromProviderKeyStringDictApiKeyAndEnv() {
+        RouterConfig s = RouterConfigReader.fromJson("{\"provider_key\":\"" + ANTHROPIC_KEY + "\"}");
+        assertEquals(KeyMode.DIRECT, s.keyMode());
+        assertEquals(Provider.ANTHROPIC, s.primaryProvider());
+        assertNotNull(s.localToken());
+        assertNotEquals(ANTHROPIC_KEY, s.localToken());
+
+        RouterConfig d = RouterConfigReader.fromJson("{\"provider_key\":{\"openai\":\"" + OPENAI_KEY
+                + "\",\"anthropic\":\"" + ANTHROPIC_KEY + "\"}}");
+        assertEquals(OPENAI_KEY, d.providerKeys().get(Provider.OPENAI));
+        assertEquals(ANTHROPIC_KEY, d.providerKeys().get(Provider.ANTHROPIC));
+        assertEquals(Provider.OPENAI, d.primaryProvider());
+
+        RouterConfig a = RouterConfigReader.fromJson("{\"api_key\":\"" + OPENAI_KEY + "\"}");
+        assertEquals(KeyMode.DIRECT, a.keyMode());
+        assertEquals(Provider.OPENAI, a.primaryProvider());
+
+        RouterConfig e = RouterConfigReader.fromJson("{\"env\":{\"ANTHROPIC_API_KEY\":\"" + ANTHROPIC_KEY
+                + "\",\"IC_TOKEN\":\"tok\",\"IC_SERVER\":\"http://ic\"}}");
+        assertEquals(KeyMode.DIRECT, e.keyMode(), "provider keys in the environment come before IC_*");
+        assertEquals(ANTHROPIC_KEY, e.providerKeys().get(Provider.ANTHROPIC));
+    }
+
+    @Test
+    void controlServerModeAndItsValidation() {
+        RouterConfig c = RouterConfigReader.fromJson("{\"api_key\":\"eyJhbGciOi.jwt.token\",\"server_url\":\"https://ic.example.com\"}");
+        assertEquals(KeyMode.CONTROL_SERVER, c.keyMode());
+        assertEquals("eyJhbGciOi.jwt.token", c.icToken());
+        assertEquals("https://ic.example.com", c.serverUrl().toString());
+        assertNotNull(c.localToken());
+
+        RouterConfig env = RouterConfigReader.fromJson("{\"env\":{\"IC_TOKEN\":\"tok\",\"IC_SERVER\":\"http://127.0.0.1:3000\"}}");
+        assertEquals(KeyMode.CONTROL_SERVER, env.keyMode());
+
+        RouterConfig tokenWithEnvServer = RouterConfigReader.fromJson("{\"api_key\":\"eyJ.tok\",\"env\":{\"IC_SERVER\":\"http://ic:3000\"}}");
+        assertEquals(KeyMode.CONTROL_SERVER, tokenWithEnvServer.keyMode());
+
+        assertMessage("server_url needs api_key", "{\"server_url\":\"https://ic.example.com\"}");
+        assertMessage("must be an http:// or https:// URL", "{\"api_key\":\"t\",\"server_url\":\"ftp://x\"}");
+        assertMessage("has no host", "{\"api_key\":\"t\",\"server_url\":\"http:///x\"}");
+        assertMessage("not a valid URL", "{\"api_key\":\"t\",\"server_url\":\"http://\"}");
+        assertMessage("IC_SERVER is not", "{\"env\":{\"IC_TOKEN\":\"tok\"}}");
+        assertMessage("not both", "{\"provider_key\":\"sk-x\",\"server_url\":\"https://ic\"}");
+    }
+
+    @Test
+    void badValuesNameTheSettingAndNeverEchoTheKey() {
+        assertMessage("port must be between 0 and 65535", "{\"port\":70000}");
+        assertMessage("port must be a whole number", "{\"port\":\"80\"}");
+        assertMessage("max_request_bytes", "{\"max_request_bytes\":0}");
+        assertMessage("read_timeout must be a positive number", "{\"read_timeout\":-1}");
+        assertMessage("unknown router setting 'prot'", "{\"prot\":1}");
+        assertMessage("provider_key has an unknown provider 'gemini'", "{\"provider_key\":{\"gemini\":\"k\"}}");
+        assertMessage("openai_base_url must be an http", "{\"openai_base_url\":\"api.openai.com\"}");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> RouterConfigReader.fromJson("{\"provider_key\":\"sk-SECRET with space\"}"));
+        assertTrue(e.getMessage().contains("cannot be sent in an HTTP header"));
+        assertFalse(e.getMessage().contains("SECRET"));
+        assertMessage("not valid JSON", "{");
+    }
+
+    @Test
+    void originsDropATrailingV1AndKeepAPathPrefix() {
+        RouterConfig c = RouterConfigReader.fromJson("{\"openai_base_url\":\"http://127.0.0.1:9/v1/\","
+                + "\"anthropic_base_url\":\"https://gw.example.com/anthropic\"}");
+        assertEquals("http://127.0.0.1:9", c.origin(Provider.OPENAI).toString());
+        assertEquals("https://gw.example.com/anthropic", c.origin(Provider.ANTHROPIC).toString());
+    }
+
+    @Test
+    void toStringNeverContainsSecrets() {
+        RouterConfig c = RouterConfigReader.fromJson("{\"provider_key\":{\"openai\":\"" + OPENAI_KEY
+                + "\",\"anthropic\":\"" + ANTHROPIC_KEY + "\"}}");
+        String s = c.toString();
+        assertFalse(s.contains(OPENAI_KEY));
+        assertFalse(s.contains(ANTHROPIC_KEY));
+        assertFalse(s.contains(c.localToken()));
+        RouterConfig ic = RouterConfigReader.fromJson("{\"api_key\":\"eyJ.SECRET.TOKEN\",\"server_url\":\"https://ic\"}");
+        assertFalse(ic.toString().contains("SECRET"));
+    }
+
+    private static void assertMessage(String expected, String json) {
+        ConfigException e = assertThrows(ConfigException.class, () -> RouterConfigReader.fromJson(json));
+        assertTrue(e.getMessage().contains(expected), "message was: " + e.getMessage());
+    }
+}
