@@ -137,6 +137,9 @@ public final class RouterConfigReader {
         if (envToken != null) {
             throw new ConfigException("IC_TOKEN is set but IC_SERVER is not: set IC_SERVER to your Iron Cage server URL");
         }
+        if (envIcServer != null) {
+            throw new ConfigException("IC_SERVER is set but there is no Iron Cage token: set IC_TOKEN or pass api_key");
+        }
         return new KeyResolution(KeyMode.PASSTHROUGH, Map.of(), null, null);
     }
 

@@ -62,7 +62,8 @@ public final class LlmRouter implements AutoCloseable {
 
     private void bind(int wantedPort) {
         UpstreamClient client = new UpstreamClient(config);
-        RouterContext context = new RouterContext(config, this::port, stats, client, observer);
+        ClientHangups hangups = new ClientHangups();
+        RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups);
         HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
                 .setIOReactorConfig(IOReactorConfig.custom()
                         .setIoThreadCount(Math.max(1, Runtime.getRuntime().availableProcessors()))
@@ -71,6 +72,7 @@ public final class LlmRouter implements AutoCloseable {
                         // Idle client connections may wait as long as an upstream may be silent.
                         .setSoTimeout(Timeout.of(config.readTimeout().plusSeconds(60)))
                         .build())
+                .setIOSessionDecorator(hangups)
                 .setRequestRouter((request, ctx) -> () -> new ProxyExchange(context))
                 .create();
         try {

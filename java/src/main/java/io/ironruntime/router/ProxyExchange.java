@@ -4,12 +4,16 @@ import io.ironruntime.provider.ErrorReply;
 import io.ironruntime.provider.ProviderErrors;
 import io.ironruntime.provider.SseEvent;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Future;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.concurrent.FutureCallback;
 import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.EndpointDetails;
 import org.apache.hc.core5.http.EntityDetails;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpException;
@@ -42,6 +46,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     // Client side.
     private ResponseChannel responseChannel;
     private HttpContext serverContext;
+    private SocketAddress clientAddress;
     private DataStreamChannel clientChannel;
     private ProxyRequest request;
     private ErrorReply rejection;
@@ -58,6 +63,8 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
 
     // Upstream side.
     private Future<Void> upstreamCall;
+    /** The client context of the provider call: HttpClient records the connection in it. */
+    private final HttpClientContext upstreamContext = HttpClientContext.create();
     private CapacityChannel upstreamCapacity;
     private int upstreamCredit;
     private ResponseRelay relay;
@@ -76,6 +83,8 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             HttpContext context) throws HttpException, IOException {
         this.responseChannel = channel;
         this.serverContext = context;
+        EndpointDetails endpoint = HttpCoreContext.cast(context).getEndpointDetails();
+        this.clientAddress = endpoint == null ? null : endpoint.getRemoteAddress();
         router.stats.requests.increment();
         router.stats.inFlight.incrementAndGet();
         long declared = entity == null ? 0 : entity.getContentLength();
@@ -131,8 +140,9 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             return;
         }
         router.stats.proxied.increment();
+        router.hangups.waitingForUpstream(clientAddress, this);
         upstreamCall = router.upstream.execute(UpstreamRequests.producer(request, router.config),
-                new UpstreamResponse(), HttpCoreContext.create());
+                new UpstreamResponse(), upstreamContext);
     }
 
     // ---- response towards the client (server reactor) -------------------------------------------
@@ -250,15 +260,16 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     }
 
     /** Called without holding this exchange's lock: cancelling re-enters HttpCore, which may call back. */
-    private static void cancel(Future<Void> call) {
+    private void cancel(Future<Void> call) {
         if (call != null) {
-            call.cancel(true);
+            router.upstream.abandon(call, upstreamContext);
         }
     }
 
     private void finish() {
         if (!finished) {
             finished = true;
+            router.hangups.doneWaiting(clientAddress, this);
             router.stats.inFlight.decrementAndGet();
         }
     }
@@ -272,6 +283,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
         response.setHeader(RouterContext.REQUEST_ID_HEADER, request.id);
         headSent = true;
+        router.hangups.doneWaiting(clientAddress, this); // from here on, HttpCore reports a hang-up itself
         EntityDetails entity = upstreamEntity == null ? null
                 : new BasicEntityDetails(length, ContentType.parseLenient(upstreamEntity.getContentType()));
         responseChannel.sendResponse(response, entity, serverContext);
@@ -433,7 +445,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         void append(ByteBuffer src) {
             int n = src.remaining();
             if (size + n > bytes.length) {
-                bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + n));
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + n));
             }
             src.get(bytes, size, n);
             size += n;
@@ -444,7 +456,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
 
         byte[] toByteArray() {
-            return size == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, size);
+            return size == bytes.length ? bytes : Arrays.copyOf(bytes, size);
         }
     }
 

@@ -14,9 +14,13 @@ public record Route(Kind kind, Provider provider, boolean explicit, String upstr
 
     public enum Kind { PROXY, HEALTH, NOT_FOUND }
 
-    /** The model can move a request to the other provider only when no path segment chose one. */
+    /**
+     * A Claude model moves an OpenAI-format request to Anthropic (which serves an OpenAI-compatible
+     * chat endpoint), unless a path segment chose the provider. Anthropic paths stay with Anthropic:
+     * sending them to OpenAI needs the translation layer.
+     */
     public Route withModelProvider(Provider byModel) {
-        if (explicit || byModel == null || byModel == provider) {
+        if (explicit || byModel != Provider.ANTHROPIC || provider != Provider.OPENAI) {
             return this;
         }
         return new Route(kind, byModel, false, upstreamPath);

@@ -14,13 +14,16 @@ final class RouterContext {
     final UpstreamClient upstream;
     final HealthReport health;
     final ResponseObserver observer;
+    final ClientHangups hangups;
 
-    RouterContext(RouterConfig config, IntSupplier boundPort, RouterStats stats, UpstreamClient upstream, ResponseObserver observer) {
+    RouterContext(RouterConfig config, IntSupplier boundPort, RouterStats stats, UpstreamClient upstream,
+            ResponseObserver observer, ClientHangups hangups) {
         this.config = config;
         this.stats = stats;
         this.stages = new RequestStages(config, boundPort);
         this.upstream = upstream;
         this.health = new HealthReport(config, stats);
         this.observer = observer;
+        this.hangups = hangups;
     }
 }

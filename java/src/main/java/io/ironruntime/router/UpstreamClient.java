@@ -12,7 +12,7 @@ import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.nio.AsyncRequestProducer;
 import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
-import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.http.protocol.HttpCoreContext;
 import org.apache.hc.core5.http2.HttpVersionPolicy;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.reactor.IOReactorConfig;
@@ -24,6 +24,7 @@ import org.apache.hc.core5.util.Timeout;
  */
 final class UpstreamClient implements AutoCloseable {
     private final CloseableHttpAsyncClient client;
+    private final UpstreamSessions sessions = new UpstreamSessions();
 
     UpstreamClient(RouterConfig config) {
         PoolingAsyncClientConnectionManager pool = PoolingAsyncClientConnectionManagerBuilder.create()
@@ -49,6 +50,8 @@ final class UpstreamClient implements AutoCloseable {
                         .setHardCancellationEnabled(true)
                         .build())
                 .setThreadFactory(daemonThreads("iron-upstream-io"))
+                .setIoSessionDecorator(sessions)
+                .setIOSessionListener(sessions)
                 .disableAutomaticRetries()
                 .disableRedirectHandling()
                 .disableCookieManagement()
@@ -60,8 +63,14 @@ final class UpstreamClient implements AutoCloseable {
         client.start();
     }
 
-    <T> Future<T> execute(AsyncRequestProducer request, AsyncResponseConsumer<T> response, HttpContext context) {
+    <T> Future<T> execute(AsyncRequestProducer request, AsyncResponseConsumer<T> response, HttpCoreContext context) {
         return client.execute(request, response, null, context, null);
+    }
+
+    /** Stops a call whose client left: cancels it and closes its connection, wherever it got to. */
+    void abandon(Future<?> call, HttpCoreContext context) {
+        call.cancel(true);
+        sessions.abort(context);
     }
 
     @Override

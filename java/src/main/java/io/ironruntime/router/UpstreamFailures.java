@@ -10,6 +10,7 @@ import java.net.UnknownHostException;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.core5.http.ConnectionClosedException;
 
 /** Maps a failed upstream call to the error the client gets. Messages name the upstream, never a key. */
 final class UpstreamFailures {
@@ -19,19 +20,9 @@ final class UpstreamFailures {
     static ErrorReply reply(Exception cause, URI origin) {
         String where = origin.getScheme() + "://" + origin.getHost() + (origin.getPort() > 0 ? ":" + origin.getPort() : "");
         if (isTimeout(cause)) {
-            return ErrorReply.upstreamTimeout("The provider at " + where + " did not answer in time ("
-                    + describe(cause) + ")");
+            return ErrorReply.upstreamTimeout("The provider at " + where + " did not answer in time (" + reason(cause) + ")");
         }
-        if (cause instanceof ConnectException || cause instanceof UnknownHostException
-                || cause instanceof NoRouteToHostException) {
-            return ErrorReply.upstreamUnreachable("Could not connect to the provider at " + where + " ("
-                    + describe(cause) + ")");
-        }
-        if (cause instanceof SSLException) {
-            return ErrorReply.upstreamUnreachable("TLS with the provider at " + where + " failed (" + describe(cause) + ")");
-        }
-        return ErrorReply.upstreamUnreachable("The connection to the provider at " + where + " failed ("
-                + describe(cause) + ")");
+        return ErrorReply.upstreamUnreachable("Could not reach the provider at " + where + " (" + reason(cause) + ")");
     }
 
     /** The error event that ends a stream the upstream broke off. */
@@ -39,7 +30,7 @@ final class UpstreamFailures {
         String what = isTimeout(cause) ? "stalled" : "broke off";
         ErrorReply base = isTimeout(cause) ? ErrorReply.upstreamTimeout("") : ErrorReply.upstreamUnreachable("");
         return new ErrorReply(base.status(), base.openaiType(), base.anthropicType(), base.code(),
-                "The " + provider.wireName() + " stream " + what + " before it finished (" + describe(cause)
+                "The " + provider.wireName() + " stream " + what + " before it finished (" + reason(cause)
                         + "); the response above is incomplete");
     }
 
@@ -48,9 +39,27 @@ final class UpstreamFailures {
                 || cause instanceof TimeoutException;
     }
 
-    private static String describe(Exception cause) {
+    /** A short human reason; exception class names are internals and stay out of client bodies. */
+    static String reason(Exception cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            return "connect timed out";
+        }
+        if (cause instanceof SocketTimeoutException || cause instanceof TimeoutException) {
+            return "no data within the read timeout";
+        }
+        if (cause instanceof ConnectException || cause instanceof NoRouteToHostException) {
+            return "connection refused";
+        }
+        if (cause instanceof UnknownHostException) {
+            return "unknown host";
+        }
+        if (cause instanceof SSLException) {
+            return "TLS failed: " + RequestStages.printable(String.valueOf(cause.getMessage()));
+        }
+        if (cause instanceof ConnectionClosedException) {
+            return "connection closed by the provider";
+        }
         String msg = cause.getMessage();
-        String name = cause.getClass().getSimpleName();
-        return msg == null || msg.isBlank() ? name : name + ": " + RequestStages.printable(msg);
+        return msg == null || msg.isBlank() ? "connection failed" : RequestStages.printable(msg);
     }
 }

@@ -72,6 +72,7 @@ class RouterConfigReaderTest {
         assertMessage("has no host", "{\"api_key\":\"t\",\"server_url\":\"http:///x\"}");
         assertMessage("not a valid URL", "{\"api_key\":\"t\",\"server_url\":\"http://\"}");
         assertMessage("IC_SERVER is not", "{\"env\":{\"IC_TOKEN\":\"tok\"}}");
+        assertMessage("no Iron Cage token", "{\"env\":{\"IC_SERVER\":\"http://ic\"}}");
         assertMessage("not both", "{\"provider_key\":\"sk-x\",\"server_url\":\"https://ic\"}");
     }
 

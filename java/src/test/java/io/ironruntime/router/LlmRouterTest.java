@@ -229,6 +229,40 @@ class LlmRouterTest {
     }
 
     @Test
+    void aClientThatLeavesBeforeTheResponseHeadCancelsTheUpstreamCall() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            CountDownLatch upstreamSawClose = new CountDownLatch(1);
+            Thread t = new Thread(() -> {
+                try (Socket c = silent.accept()) {
+                    readHead(c.getInputStream());
+                    c.setSoTimeout(10_000);
+                    while (c.getInputStream().read() >= 0) {
+                        // the request body; then wait for the router to hang up
+                    }
+                    upstreamSawClose.countDown();
+                } catch (IOException ignored) {
+                    upstreamSawClose.countDown(); // a reset is a hang-up too
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            router = new LlmRouter(RouterConfigReader.fromJson("{\"provider_key\":\"" + KEY
+                    + "\",\"openai_base_url\":\"http://127.0.0.1:" + silent.getLocalPort() + "\"}"));
+            router.start();
+            try (Socket s = new Socket("127.0.0.1", router.port())) {
+                String body = "{\"model\":\"gpt-4o\"}";
+                s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + router.port()
+                        + "\r\nAuthorization: Bearer " + router.config().localToken()
+                        + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.US_ASCII));
+                Thread.sleep(300);
+            }
+            assertTrue(upstreamSawClose.await(5, TimeUnit.SECONDS), "the provider call outlived the client");
+            waitFor(() -> router.stats().inFlight() == 0);
+        }
+    }
+
+    @Test
     void unreachableAndSilentUpstreamsGive502And504() throws Exception {
         int closed;
         try (ServerSocket s = new ServerSocket(0)) {

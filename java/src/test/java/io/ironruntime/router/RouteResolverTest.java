@@ -51,6 +51,6 @@ class RouteResolverTest {
         Route pinned = RouteResolver.resolve("/openai/v1/chat/completions");
         assertEquals(Provider.OPENAI, pinned.withModelProvider(Provider.ANTHROPIC).provider());
         Route messages = RouteResolver.resolve("/v1/messages");
-        assertEquals(Provider.OPENAI, messages.withModelProvider(Provider.OPENAI).provider());
+        assertEquals(Provider.ANTHROPIC, messages.withModelProvider(Provider.OPENAI).provider());
     }
 }
