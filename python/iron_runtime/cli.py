@@ -1,0 +1,128 @@
+"""``iron-runtime`` command line: run the router in the foreground.
+
+Keys come only from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, IC_TOKEN with
+IC_SERVER), never from flags, so they do not end up in shell history or ``ps``.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any, List, Optional, Sequence
+
+from . import __version__
+from .errors import ConfigurationError, IronRuntimeError
+
+_PROG = "iron-runtime"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=_PROG, description="Governance runtime for AI agents."
+    )
+    parser.add_argument("--version", action="version", version=f"{_PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    router = commands.add_parser(
+        "router",
+        help="run a local OpenAI/Anthropic proxy",
+        description="Run a local OpenAI/Anthropic proxy until interrupted. Provider keys "
+        "come from OPENAI_API_KEY / ANTHROPIC_API_KEY, or IC_TOKEN + IC_SERVER for the "
+        "Iron Cage control server; with none, clients' own keys pass through.",
+    )
+    router.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    router.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    router.add_argument("--openai-base-url", metavar="URL", help="upstream OpenAI origin")
+    router.add_argument("--anthropic-base-url", metavar="URL", help="upstream Anthropic origin")
+    router.add_argument("--server-url", metavar="URL", help="Iron Cage control server URL")
+    router.add_argument("--max-request-bytes", type=int, metavar="N", default=32 * 1024 * 1024,
+                        help="largest request body accepted (default 32 MiB)")
+    router.add_argument("--read-timeout", type=float, metavar="S", default=600.0,
+                        help="upstream inactivity timeout in seconds (default 600)")
+    router.add_argument("--connect-timeout", type=float, metavar="S", default=10.0,
+                        help="upstream connect timeout in seconds (default 10)")
+    return parser
+
+
+def _providers(router: Any) -> List[str]:
+    """Providers the router holds keys for, from the engine's description."""
+    try:
+        listed = router.describe().get("providers")
+    except Exception:
+        listed = None
+    if isinstance(listed, list) and listed:
+        return [str(p) for p in listed]
+    return [router.provider] if router.provider else []
+
+
+def _announce(router: Any) -> None:
+    base_url = router.base_url
+    origin = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
+    mode = router.mode
+    providers = _providers(router)
+    token = router.api_key
+    lines = [f"{_PROG} router listening on {base_url}"]
+    if mode == "passthrough":
+        lines.append("mode: passthrough (clients send their own provider keys)")
+    else:
+        lines.append(f"mode: {mode} ({', '.join(providers)})" if providers else f"mode: {mode}")
+    if token is not None:
+        lines.append(f"client token: {token}")
+    lines.append(f"export OPENAI_BASE_URL={base_url}")
+    lines.append(f"export ANTHROPIC_BASE_URL={origin}")  # the Anthropic SDK adds /v1 itself
+    if token is not None:
+        for provider in providers or ["openai", "anthropic"]:
+            lines.append(f"export {provider.upper()}_API_KEY={token}")
+    print("\n".join(lines), flush=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .router import LlmRouter  # keeps `--version` and `--help` free of JPype
+
+    router = LlmRouter(
+        server_url=args.server_url,
+        port=args.port,
+        host=args.host,
+        openai_base_url=args.openai_base_url,
+        anthropic_base_url=args.anthropic_base_url,
+        max_request_bytes=args.max_request_bytes,
+        connect_timeout=args.connect_timeout,
+        read_timeout=args.read_timeout,
+    )
+    done = threading.Event()
+
+    def _on_signal(signum: int, _frame: Any) -> None:
+        done.set()
+
+    # The JVM leaves signals to Python (-Xrs, see _jvm): stop cleanly on either.
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        _announce(router)
+        while not done.wait(1.0):  # a timed wait keeps signal handlers running promptly
+            pass
+    finally:
+        router.stop()
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit status (also used as console script)."""
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help(sys.stderr)
+        return 2
+    try:
+        return _serve(args)
+    except ConfigurationError as exc:
+        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except IronRuntimeError as exc:
+        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
