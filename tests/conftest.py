@@ -1,0 +1,109 @@
+"""Shared fixtures: fake upstreams on loopback and routers pointed at them.
+
+The router tests use the package as installed (``pip install .``); in a source
+checkout without an install they fall back to ``python/`` (the engine jar is then
+found in ``target/``).
+"""
+
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+try:  # the installed package first
+    import iron_runtime  # noqa: F401
+except ImportError:  # pragma: no cover - source checkout
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+
+from fakes.upstream import FakeUpstream  # noqa: E402
+from helpers import ANTHROPIC_KEY, OPENAI_KEY  # noqa: E402
+
+# Variables that change what a router or an SDK does; the tests control them.
+_ENV_TO_CLEAR = (
+    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER",
+    "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID",
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    """Every test starts without provider keys, Iron Cage settings or proxies in the environment."""
+    for name in _ENV_TO_CLEAR:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    yield monkeypatch
+
+
+@pytest.fixture(scope="module")
+def _oai_up_module():
+    with FakeUpstream(event_delay=0.02, name="openai") as up:
+        yield up
+
+
+@pytest.fixture(scope="module")
+def _ant_up_module():
+    with FakeUpstream(event_delay=0.02, name="anthropic") as up:
+        yield up
+
+
+@pytest.fixture
+def oai_up(_oai_up_module):
+    """The fake OpenAI upstream (shared by the module, emptied for each test)."""
+    _oai_up_module.wait_idle(2)
+    _oai_up_module.clear()
+    _oai_up_module.event_delay = 0.02
+    yield _oai_up_module
+
+
+@pytest.fixture
+def ant_up(_ant_up_module):
+    """The fake Anthropic upstream (shared by the module, emptied for each test)."""
+    _ant_up_module.wait_idle(2)
+    _ant_up_module.clear()
+    _ant_up_module.event_delay = 0.02
+    yield _ant_up_module
+
+
+@pytest.fixture(scope="module")
+def router(_oai_up_module, _ant_up_module):
+    """A direct-mode router holding both real keys, in front of the two fakes (one per module)."""
+    from iron_runtime import LlmRouter
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in _ENV_TO_CLEAR:
+            mp.delenv(name, raising=False)
+        r = LlmRouter(
+            provider_key={"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY},
+            openai_base_url=_oai_up_module.origin,
+            anthropic_base_url=_ant_up_module.origin,
+            read_timeout=20,
+            connect_timeout=5,
+        )
+    try:
+        yield r
+    finally:
+        r.stop()
+
+
+@pytest.fixture
+def make_router():
+    """Factory for routers with special settings; every router it made is stopped afterwards."""
+    from iron_runtime import LlmRouter
+
+    made = []
+
+    def make(**kwargs):
+        r = LlmRouter(**kwargs)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        try:
+            r.stop()
+        except Exception:
+            pass

@@ -1,0 +1,1099 @@
+"""A fake LLM provider: a real HTTP/1.1 server on loopback that speaks the
+OpenAI (Chat Completions, Responses, Embeddings, Models) and Anthropic
+(Messages, count_tokens, Models) wire formats, including SSE streams with
+real delays between events, usage in the final events and provider-shaped
+errors.
+
+    with FakeUpstream() as up:
+        client = openai.OpenAI(base_url=up.origin + "/v1", api_key="x")
+        client.chat.completions.create(model="gpt-4o", messages=[...])
+        up.requests[-1].json["model"]
+
+Scenarios are chosen per request, either with a header
+``x-fake-scenario: drop:3,delay:0.05`` or through the model name
+(``gpt-4o-fake-error-500``, ``claude-x-fake-slow-2``). Known scenarios:
+
+    delay:S      seconds between SSE events (default: FakeUpstream(event_delay=...))
+    error:N      answer with HTTP status N and a provider-shaped error body
+    ratelimit    same as error:429 (with retry-after and x-ratelimit-* headers)
+    retry:S      value of the retry-after header on error responses (default 2 for 429/503/529)
+    slow:S       sleep S seconds before sending the response head
+    stall:S      stream: send the head and the first event, then go silent for S seconds
+    drop:N       stream: send N events, then close the socket (no terminating chunk)
+    reset:N      stream: send N events, then reset the connection (RST)
+    long:N       stream: N content deltas (default 200), for client-disconnect tests
+    chunks:N     stream: split the reply into N content deltas
+    sseerror:N   stream: after N events send a provider-shaped error event and end
+    cached:N     report N cached input tokens in usage
+    gzip         gzip JSON responses when the request accepts gzip (as the real APIs do)
+    gzipalways   gzip JSON responses even when the request did not ask for it
+    closedelim   stream: no chunked framing; the body ends when the server closes the connection
+
+Every request is recorded (``up.requests``); every response's outcome
+("completed", "client_gone", "dropped", "reset", "stopped") is recorded on it,
+so a test can see that the client went away mid-stream
+(``up.wait_stream_closed(timeout)``).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import http.server
+import json
+import re
+import select
+import socket
+import socketserver
+import struct
+import threading
+import time
+import uuid
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+__all__ = ["FakeUpstream", "RecordedRequest", "parse_scenario", "reply_text", "split_chunks"]
+
+DEFAULT_EVENT_DELAY = 0.02
+CREATED = 1_700_000_000
+
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parse_scenario(header_value: Optional[str], model: Optional[str] = None) -> Dict[str, Optional[str]]:
+    """Scenario options from the ``x-fake-scenario`` header and/or the model name.
+
+    Header: ``name[:value]`` items separated by ``,`` or ``;`` (``=`` works too).
+    Model:  everything after ``fake-``: ``name-value-name-value`` (values numeric).
+    Header values win over model values.
+    """
+    out: Dict[str, Optional[str]] = {}
+    if model and isinstance(model, str) and "fake-" in model:
+        tokens = model.split("fake-", 1)[1].split("-")
+        i = 0
+        while i < len(tokens):
+            name = tokens[i].strip().lower()
+            value = None
+            if i + 1 < len(tokens) and _NUMBER.match(tokens[i + 1]):
+                value = tokens[i + 1]
+                i += 1
+            if name and not _NUMBER.match(name):
+                out[name] = value
+            i += 1
+    if header_value:
+        for item in re.split(r"[,;]", header_value):
+            item = item.strip()
+            if not item:
+                continue
+            m = re.match(r"^([A-Za-z_]+)\s*(?:[:=]\s*(.*))?$", item)
+            if m:
+                out[m.group(1).lower()] = (m.group(2) or "").strip() or None
+    if "ratelimit" in out and "error" not in out:
+        out["error"] = "429"
+    return out
+
+
+def _num(opts: Dict[str, Optional[str]], name: str, default: float) -> float:
+    v = opts.get(name)
+    if v is None:
+        return default
+    try:
+        return float(v)
+    except ValueError:
+        return default
+
+
+def reply_text(user_text: str) -> str:
+    """The text the fake answers with (so tests can check which request went through)."""
+    return "echo: " + (user_text or "")
+
+
+def split_chunks(text: str, n: Optional[int] = None) -> List[str]:
+    """Split ``text`` into content deltas: by words by default (at least 3 pieces),
+    or into exactly ``n`` non-empty pieces. ``"".join(result) == text`` always."""
+    if n is not None and n > 0:
+        if len(text) < n:
+            text = text + "." * (n - len(text))  # pragma: no cover - only tiny texts
+        size, extra = divmod(len(text), n)
+        out, pos = [], 0
+        for i in range(n):
+            step = size + (1 if i < extra else 0)
+            out.append(text[pos:pos + step])
+            pos += step
+        return out
+    pieces = re.findall(r"\S+\s*|\s+", text)
+    if len(pieces) >= 3:
+        return pieces
+    return split_chunks(text, 3) if len(text) >= 3 else [text]
+
+
+def _long_text(n: int) -> str:
+    return "".join("tick %d " % i for i in range(n))
+
+
+def _text_of(content: Any) -> str:
+    """Plain text of an OpenAI/Anthropic message content (str or list of parts)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for p in content:
+            if isinstance(p, str):
+                parts.append(p)
+            elif isinstance(p, dict) and isinstance(p.get("text"), str):
+                parts.append(p["text"])
+        return " ".join(parts)
+    if isinstance(content, dict) and isinstance(content.get("text"), str):
+        return content["text"]
+    return ""
+
+
+def _last_user_text(messages: Any) -> str:
+    if not isinstance(messages, list):
+        return ""
+    for m in reversed(messages):
+        if isinstance(m, dict) and m.get("role", "user") == "user":
+            return _text_of(m.get("content"))
+    return ""
+
+
+def _all_text(obj: Any) -> str:
+    """Every string inside a JSON value (for a deterministic token count)."""
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, list):
+        return " ".join(_all_text(x) for x in obj)
+    if isinstance(obj, dict):
+        return " ".join(_all_text(v) for k, v in obj.items() if k not in ("model",))
+    return ""
+
+
+def count_tokens(text: str) -> int:
+    """The fake's deterministic 'tokenizer': words + a fixed overhead."""
+    return len(text.split()) + 7
+
+
+def _rid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex[:24]
+
+
+class Headers:
+    """Case-insensitive, multi-valued, ordered header view."""
+
+    def __init__(self, items: List[Tuple[str, str]]):
+        self._items = list(items)
+
+    def get(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        name = name.lower()
+        for k, v in self._items:
+            if k.lower() == name:
+                return v
+        return default
+
+    def get_all(self, name: str) -> List[str]:
+        name = name.lower()
+        return [v for k, v in self._items if k.lower() == name]
+
+    def __getitem__(self, name: str) -> str:
+        v = self.get(name)
+        if v is None:
+            raise KeyError(name)
+        return v
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def items(self) -> List[Tuple[str, str]]:
+        return list(self._items)
+
+    def keys(self) -> List[str]:
+        return [k for k, _ in self._items]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def to_dict(self) -> Dict[str, str]:
+        return {k.lower(): v for k, v in self._items}
+
+    def __repr__(self) -> str:
+        return "Headers(%r)" % (self._items,)
+
+
+class RecordedRequest:
+    """One request the fake received, and what it did with it."""
+
+    def __init__(self, method: str, target: str, headers: Headers, body: bytes, client: Tuple[str, int]):
+        self.method = method
+        self.target = target
+        path, _, query = target.partition("?")
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.client = client
+        self.received_at = time.monotonic()
+        try:
+            self.json: Any = json.loads(body.decode("utf-8")) if body else None
+        except (ValueError, UnicodeDecodeError):
+            self.json = None
+        # filled in by the handler
+        self.scenario: Dict[str, Optional[str]] = {}
+        self.status: Optional[int] = None
+        self.response_headers: Dict[str, str] = {}
+        self.reply: Optional[str] = None
+        self.usage: Optional[Dict[str, Any]] = None
+        self.stream = False
+        self.events_sent = 0
+        self.event_times: List[float] = []
+        self.events: List[str] = []  # raw SSE text of every event sent
+        self.started_at: Optional[float] = None
+        self.ended_at: Optional[float] = None
+        self.outcome: Optional[str] = None  # completed | client_gone | dropped | reset | stopped
+
+    @property
+    def query_params(self) -> Dict[str, List[str]]:
+        from urllib.parse import parse_qs
+
+        return parse_qs(self.query, keep_blank_values=True)
+
+    @property
+    def model(self) -> Optional[str]:
+        return self.json.get("model") if isinstance(self.json, dict) else None
+
+    def __repr__(self) -> str:
+        return "<RecordedRequest %s %s status=%s outcome=%s events=%d>" % (
+            self.method, self.target, self.status, self.outcome, self.events_sent)
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class _Stopped(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- server
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, handler, fake: "FakeUpstream"):
+        self.fake = fake
+        super().__init__(addr, handler)
+
+    def handle_error(self, request, client_address):  # pragma: no cover - keep test output clean
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, OSError, _Stopped, _ClientGone)):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-upstream/1.0"
+    sys_version = ""
+    timeout = 60  # idle keep-alive connections go away eventually
+
+    server: _Server
+
+    # -- plumbing ---------------------------------------------------------
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.fake._track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            self.server.fake._track(self.connection, False)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except (ConnectionError, _ClientGone, _Stopped, socket.timeout):
+            self.close_connection = True
+        except OSError:
+            self.close_connection = True
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def _read_body(self) -> bytes:
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            parts = []
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    raise ConnectionError("eof in chunked body")
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while True:  # trailers
+                        t = self.rfile.readline(65537)
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                    break
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(parts)
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    # -- writing ----------------------------------------------------------
+
+    def _send_head(self, rec: RecordedRequest, status: int, headers: List[Tuple[str, str]]) -> None:
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()  # flushes
+        rec.status = status
+        rec.response_headers = {k.lower(): v for k, v in headers}
+
+    def _send_json(self, rec: RecordedRequest, status: int, obj: Any, extra: List[Tuple[str, str]]) -> None:
+        data = json.dumps(obj).encode("utf-8")
+        headers = [("Content-Type", "application/json")] + extra
+        accepts_gzip = "gzip" in (rec.headers.get("accept-encoding") or "").lower()
+        if ("gzip" in rec.scenario and accepts_gzip) or "gzipalways" in rec.scenario:
+            data = gzip.compress(data)
+            headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Content-Length", str(len(data))))
+        self._send_head(rec, status, headers)
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        rec.outcome = "completed"
+        rec.ended_at = time.monotonic()
+
+    def _client_gone(self) -> bool:
+        """True when the peer closed its side (readable + EOF, or an error)."""
+        try:
+            r, _, _ = select.select([self.connection], [], [], 0)
+            if not r:
+                return False
+            data = self.connection.recv(1, socket.MSG_PEEK)
+            return data == b""
+        except (OSError, ValueError):
+            return True
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep ``seconds`` while watching for the client going away / server stop."""
+        fake = self.server.fake
+        deadline = time.monotonic() + seconds
+        while True:
+            if fake._stopping.is_set():
+                raise _Stopped()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                r, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            except (OSError, ValueError):
+                raise _ClientGone()
+            if r:
+                try:
+                    data = self.connection.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    raise _ClientGone()
+                if data == b"":
+                    raise _ClientGone()
+                # the peer sent something (pipelining?) - just keep sleeping
+                time.sleep(min(max(deadline - time.monotonic(), 0), 0.05))
+
+    def _write_chunk(self, data: bytes) -> None:
+        try:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        except OSError as e:
+            raise _ClientGone() from e
+
+    # -- dispatch ---------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        fake = self.server.fake
+        body = self._read_body()
+        headers = Headers(list(self.headers.items()))
+        rec = RecordedRequest(self.command, self.path, headers, body, self.client_address)
+        fake._record(rec)
+        try:
+            self._handle(rec)
+        except _ClientGone:
+            rec.outcome = "client_gone"
+            self.close_connection = True
+        except _Stopped:
+            rec.outcome = rec.outcome or "stopped"
+            self.close_connection = True
+        except ConnectionError:
+            rec.outcome = "client_gone"
+            self.close_connection = True
+        finally:
+            if rec.ended_at is None:
+                rec.ended_at = time.monotonic()
+            if rec.outcome is None:
+                rec.outcome = "completed"
+            fake._changed()
+
+    def _provider_for(self, rec: RecordedRequest) -> str:
+        if rec.path.startswith("/v1/messages") or rec.path.startswith("/v1/complete"):
+            return "anthropic"
+        if "anthropic-version" in rec.headers and not rec.path.startswith(("/v1/chat/", "/v1/responses", "/v1/embeddings")):
+            return "anthropic"
+        return "openai"
+
+    def _base_headers(self, rec: RecordedRequest, provider: str) -> List[Tuple[str, str]]:
+        fake = self.server.fake
+        h: List[Tuple[str, str]] = [("x-fake-upstream", fake.name)]
+        if provider == "anthropic":
+            h += [
+                ("request-id", _rid("req_")),
+                ("anthropic-organization-id", "00000000-0000-0000-0000-000000000000"),
+                ("anthropic-ratelimit-requests-limit", "4000"),
+                ("anthropic-ratelimit-requests-remaining", "3999"),
+                ("anthropic-ratelimit-requests-reset", "2030-01-01T00:00:00Z"),
+                ("x-ratelimit-limit-requests", "4000"),
+                ("x-ratelimit-remaining-requests", "3999"),
+            ]
+        else:
+            h += [
+                ("x-request-id", _rid("req_")),
+                ("openai-organization", "fake-org"),
+                ("openai-processing-ms", "12"),
+                ("openai-version", "2020-10-01"),
+                ("x-ratelimit-limit-requests", "10000"),
+                ("x-ratelimit-remaining-requests", "9999"),
+                ("x-ratelimit-limit-tokens", "30000000"),
+                ("x-ratelimit-remaining-tokens", "29999990"),
+                ("x-ratelimit-reset-requests", "6ms"),
+                ("x-ratelimit-reset-tokens", "0s"),
+            ]
+        return h
+
+    def _error(self, rec: RecordedRequest, provider: str, status: int, message: str,
+               retry_after: Optional[str] = None, etype: Optional[str] = None) -> None:
+        extra = self._base_headers(rec, provider)
+        if retry_after is None and status in (429, 503, 529):
+            retry_after = "2"
+        if retry_after is not None:
+            extra.append(("retry-after", retry_after))
+        if status == 429:
+            extra = [(k, "0" if k == "x-ratelimit-remaining-requests" else v) for k, v in extra]
+        if provider == "anthropic":
+            etype = etype or {
+                400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
+                403: "permission_error", 404: "not_found_error", 413: "request_too_large",
+                429: "rate_limit_error", 504: "timeout_error", 529: "overloaded_error",
+            }.get(status, "api_error")
+            body: Dict[str, Any] = {"type": "error", "error": {"type": etype, "message": message},
+                                    "request_id": dict(extra).get("request-id")}
+        else:
+            etype, code = {
+                400: ("invalid_request_error", None),
+                401: ("invalid_request_error", "invalid_api_key"),
+                403: ("invalid_request_error", "unsupported_country_region_territory"),
+                404: ("invalid_request_error", "unknown_url"),
+                429: ("requests", "rate_limit_exceeded"),
+            }.get(status, ("server_error", None))
+            body = {"error": {"message": message, "type": etype, "param": None, "code": code}}
+        self._send_json(rec, status, body, extra)
+
+    def _handle(self, rec: RecordedRequest) -> None:
+        fake = self.server.fake
+        provider = self._provider_for(rec)
+        body = rec.json if isinstance(rec.json, dict) else {}
+        opts = parse_scenario(rec.headers.get("x-fake-scenario"), body.get("model"))
+        rec.scenario = opts
+
+        if fake.handler is not None:
+            if fake.handler(self, rec):
+                return
+
+        slow = _num(opts, "slow", 0.0)
+        if slow > 0:
+            self._wait(slow)
+
+        if "error" in opts:
+            status = int(_num(opts, "error", 500))
+            retry = opts.get("retry")
+            self._error(rec, provider, status, "fake upstream error %d (scenario)" % status, retry_after=retry)
+            return
+
+        is_json = "json" in (rec.headers.get("content-type") or "application/json").lower()
+        if rec.method == "POST" and rec.body and rec.json is None and is_json:
+            if provider == "anthropic":
+                msg = "There was an error parsing the body of your request."
+            else:
+                msg = ("We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                       "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+                       "sent was not valid JSON.)")
+            self._error(rec, provider, 400, msg)
+            return
+
+        route = (rec.method, rec.path)
+        if route == ("POST", "/v1/chat/completions"):
+            self._chat(rec, body, opts, provider)
+        elif route == ("POST", "/v1/responses"):
+            self._responses(rec, body, opts, provider)
+        elif route == ("POST", "/v1/embeddings"):
+            self._embeddings(rec, body, provider)
+        elif route == ("POST", "/v1/messages"):
+            self._messages(rec, body, opts)
+        elif route == ("POST", "/v1/messages/count_tokens"):
+            n = count_tokens(_all_text(body.get("messages")) + " " + _all_text(body.get("system")))
+            rec.usage = {"input_tokens": n}
+            self._send_json(rec, 200, {"input_tokens": n}, self._base_headers(rec, "anthropic"))
+        elif rec.method in ("GET", "HEAD") and rec.path == "/v1/models":
+            self._models(rec, provider)
+        elif rec.method in ("GET", "HEAD") and rec.path.startswith("/v1/models/"):
+            self._model(rec, provider, rec.path[len("/v1/models/"):])
+        else:
+            if provider == "anthropic":
+                msg = "Not Found"
+            else:
+                msg = "Invalid URL (%s %s)" % (rec.method, rec.path)
+            self._error(rec, provider, 404, msg)
+
+    # -- streaming --------------------------------------------------------
+
+    def _stream(self, rec: RecordedRequest, provider: str, events: Iterator[Tuple[Optional[str], Any]],
+                opts: Dict[str, Optional[str]], error_event: Callable[[], Tuple[Optional[str], Any]]) -> None:
+        """Send an SSE response, one chunk per event, with delays between events."""
+        fake = self.server.fake
+        rec.stream = True
+        delay = _num(opts, "delay", fake.event_delay)
+        drop_after = int(_num(opts, "drop", -1))
+        reset_after = int(_num(opts, "reset", -1))
+        stall = _num(opts, "stall", 0.0)
+        sse_error_after = int(_num(opts, "sseerror", -1))
+
+        close_delimited = "closedelim" in opts
+        headers = self._base_headers(rec, provider) + [
+            ("Content-Type", "text/event-stream; charset=utf-8"),
+            ("Cache-Control", "no-cache"),
+        ]
+        if close_delimited:  # no framing: the body ends when the connection closes
+            headers.append(("Connection", "close"))
+            self.close_connection = True
+        else:
+            headers.append(("Transfer-Encoding", "chunked"))
+        self._send_head(rec, 200, headers)
+
+        def write(data: bytes) -> None:
+            if close_delimited:
+                try:
+                    self.wfile.write(data)
+                except OSError as e:
+                    raise _ClientGone() from e
+            else:
+                self._write_chunk(data)
+        rec.started_at = time.monotonic()
+        fake._changed()
+
+        def emit(ev: Optional[str], data: Any) -> None:
+            payload = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+            text = ("event: %s\n" % ev if ev else "") + "data: %s\n\n" % payload
+            write(text.encode("utf-8"))
+            rec.events.append(text)
+            rec.events_sent += 1
+            rec.event_times.append(time.monotonic())
+            fake._changed()
+
+        first = True
+        for ev, data in events:
+            if not first:
+                self._wait(delay)
+            if rec.events_sent == drop_after:
+                rec.outcome = "dropped"
+                self._abort(rst=False)
+                return
+            if rec.events_sent == reset_after:
+                rec.outcome = "reset"
+                self._abort(rst=True)
+                return
+            if rec.events_sent == sse_error_after:
+                emit(*error_event())
+                break
+            emit(ev, data)
+            if first and stall > 0:
+                self._wait(stall)
+            first = False
+        if close_delimited:
+            self._abort(rst=False)
+        else:
+            try:
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError as e:
+                raise _ClientGone() from e
+        rec.outcome = "completed"
+        rec.ended_at = time.monotonic()
+
+    def _abort(self, rst: bool) -> None:
+        self.close_connection = True
+        try:
+            if rst:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+
+    # -- OpenAI -----------------------------------------------------------
+
+    def _usage_numbers(self, prompt_source: Any, reply_chunks: List[str], opts) -> Tuple[int, int, int]:
+        prompt = count_tokens(_all_text(prompt_source))
+        completion = len(reply_chunks)
+        cached = int(_num(opts, "cached", 0))
+        return prompt, completion, min(cached, prompt)
+
+    def _reply(self, user_text: str, opts) -> Tuple[str, List[str]]:
+        if "long" in opts:
+            n = int(_num(opts, "long", 200))
+            text = _long_text(n)
+            return text, split_chunks(text, n)
+        text = reply_text(user_text)
+        if "chunks" in opts:
+            return text, split_chunks(text, int(_num(opts, "chunks", 3)))
+        return text, split_chunks(text)
+
+    def _chat(self, rec: RecordedRequest, body: dict, opts, provider: str) -> None:
+        model = body.get("model") or "gpt-4o-mini"
+        text, chunks = self._reply(_last_user_text(body.get("messages")), opts)
+        p, c, cached = self._usage_numbers(body.get("messages"), chunks, opts)
+        usage = {
+            "prompt_tokens": p,
+            "completion_tokens": c,
+            "total_tokens": p + c,
+            "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                                          "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+        }
+        rec.reply, rec.usage = text, usage
+        cid = _rid("chatcmpl-")
+        if not body.get("stream"):
+            obj = {
+                "id": cid,
+                "object": "chat.completion",
+                "created": CREATED,
+                "model": model,
+                "choices": [{
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }],
+                "usage": usage,
+                "service_tier": "default",
+                "system_fingerprint": "fp_fake",
+            }
+            self._send_json(rec, 200, obj, self._base_headers(rec, provider))
+            return
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+        def chunk(delta: dict, finish: Optional[str]) -> dict:
+            d = {
+                "id": cid, "object": "chat.completion.chunk", "created": CREATED, "model": model,
+                "service_tier": "default", "system_fingerprint": "fp_fake",
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            }
+            if include_usage:
+                d["usage"] = None
+            return d
+
+        def events():
+            yield None, chunk({"role": "assistant", "content": "", "refusal": None}, None)
+            for piece in chunks:
+                yield None, chunk({"content": piece}, None)
+            yield None, chunk({}, "stop")
+            if include_usage:
+                yield None, {
+                    "id": cid, "object": "chat.completion.chunk", "created": CREATED, "model": model,
+                    "service_tier": "default", "system_fingerprint": "fp_fake", "choices": [], "usage": usage,
+                }
+            yield None, "[DONE]"
+
+        def error_event():
+            return None, {"error": {"message": "fake mid-stream error", "type": "server_error",
+                                    "param": None, "code": None}}
+
+        self._stream(rec, provider, events(), opts, error_event)
+
+    def _responses(self, rec: RecordedRequest, body: dict, opts, provider: str) -> None:
+        model = body.get("model") or "gpt-4o-mini"
+        inp = body.get("input")
+        user = inp if isinstance(inp, str) else _last_user_text(
+            [x for x in (inp or []) if isinstance(x, dict) and x.get("type", "message") == "message"])
+        text, chunks = self._reply(user, opts)
+        p, c, cached = self._usage_numbers([inp, body.get("instructions")], chunks, opts)
+        usage = {
+            "input_tokens": p,
+            "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
+            "output_tokens": c,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": p + c,
+        }
+        rec.reply, rec.usage = text, usage
+        resp_id = _rid("resp_")
+        msg_id = _rid("msg_")
+
+        def response_obj(status: str, output: list, usage_value: Optional[dict]) -> dict:
+            return {
+                "id": resp_id, "object": "response", "created_at": CREATED,
+                "status": status, "background": False, "error": None, "incomplete_details": None,
+                "instructions": body.get("instructions"), "max_output_tokens": body.get("max_output_tokens"),
+                "max_tool_calls": None, "model": model, "output": output, "parallel_tool_calls": True,
+                "previous_response_id": body.get("previous_response_id"),
+                "reasoning": {"effort": None, "summary": None}, "service_tier": "default",
+                "store": True, "temperature": 1.0, "text": {"format": {"type": "text"}, "verbosity": "medium"},
+                "tool_choice": "auto", "tools": [], "top_logprobs": 0, "top_p": 1.0,
+                "truncation": "disabled", "usage": usage_value, "user": None, "metadata": {},
+            }
+
+        def message(status: str, content_text: Optional[str]) -> dict:
+            content = [] if content_text is None else [
+                {"type": "output_text", "annotations": [], "logprobs": [], "text": content_text}]
+            return {"id": msg_id, "type": "message", "status": status, "content": content, "role": "assistant"}
+
+        if not body.get("stream"):
+            self._send_json(rec, 200, response_obj("completed", [message("completed", text)], usage),
+                            self._base_headers(rec, provider))
+            return
+
+        def events():
+            seq = iter(range(10**9))
+            yield "response.created", {"type": "response.created", "sequence_number": next(seq),
+                                       "response": response_obj("in_progress", [], None)}
+            yield "response.in_progress", {"type": "response.in_progress", "sequence_number": next(seq),
+                                           "response": response_obj("in_progress", [], None)}
+            yield "response.output_item.added", {"type": "response.output_item.added", "sequence_number": next(seq),
+                                                 "output_index": 0, "item": message("in_progress", None)}
+            yield "response.content_part.added", {
+                "type": "response.content_part.added", "sequence_number": next(seq), "item_id": msg_id,
+                "output_index": 0, "content_index": 0,
+                "part": {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}}
+            for piece in chunks:
+                yield "response.output_text.delta", {
+                    "type": "response.output_text.delta", "sequence_number": next(seq), "item_id": msg_id,
+                    "output_index": 0, "content_index": 0, "delta": piece, "logprobs": []}
+            yield "response.output_text.done", {
+                "type": "response.output_text.done", "sequence_number": next(seq), "item_id": msg_id,
+                "output_index": 0, "content_index": 0, "text": text, "logprobs": []}
+            yield "response.content_part.done", {
+                "type": "response.content_part.done", "sequence_number": next(seq), "item_id": msg_id,
+                "output_index": 0, "content_index": 0,
+                "part": {"type": "output_text", "annotations": [], "logprobs": [], "text": text}}
+            yield "response.output_item.done", {"type": "response.output_item.done", "sequence_number": next(seq),
+                                                "output_index": 0, "item": message("completed", text)}
+            yield "response.completed", {"type": "response.completed", "sequence_number": next(seq),
+                                         "response": response_obj("completed", [message("completed", text)], usage)}
+
+        def error_event():
+            return "error", {"type": "error", "code": "server_error", "message": "fake mid-stream error",
+                             "param": None, "sequence_number": rec.events_sent}
+
+        self._stream(rec, provider, events(), opts, error_event)
+
+    def _embeddings(self, rec: RecordedRequest, body: dict, provider: str) -> None:
+        inp = body.get("input")
+        items = inp if isinstance(inp, list) and inp and not isinstance(inp[0], int) else [inp]
+        dims = int(body.get("dimensions") or 8)
+        data = []
+        for i, item in enumerate(items):
+            s = _all_text(item) if not isinstance(item, list) else " ".join(map(str, item))
+            vec = [round(((hash((s, j)) % 2000) - 1000) / 1000.0, 3) for j in range(dims)]
+            vec[0] = float(len(s))  # recognisable
+            if body.get("encoding_format") == "base64":
+                emb: Any = base64.b64encode(struct.pack("<%df" % dims, *vec)).decode("ascii")
+            else:
+                emb = vec
+            data.append({"object": "embedding", "index": i, "embedding": emb})
+        p = count_tokens(_all_text(items))
+        usage = {"prompt_tokens": p, "total_tokens": p}
+        rec.usage = usage
+        self._send_json(rec, 200, {"object": "list", "data": data, "model": body.get("model") or "text-embedding-3-small",
+                                   "usage": usage}, self._base_headers(rec, provider))
+
+    _OPENAI_MODELS = ["gpt-4o", "gpt-4o-mini", "o3-mini", "text-embedding-3-small"]
+    _ANTHROPIC_MODELS = ["claude-sonnet-4-5", "claude-3-5-haiku-latest"]
+
+    def _models(self, rec: RecordedRequest, provider: str) -> None:
+        if provider == "anthropic":
+            data = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
+                    for m in self._ANTHROPIC_MODELS]
+            obj = {"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]}
+        else:
+            obj = {"object": "list", "data": [{"id": m, "object": "model", "created": CREATED, "owned_by": "system"}
+                                              for m in self._OPENAI_MODELS]}
+        self._send_json(rec, 200, obj, self._base_headers(rec, provider))
+
+    def _model(self, rec: RecordedRequest, provider: str, model_id: str) -> None:
+        if provider == "anthropic":
+            obj: dict = {"type": "model", "id": model_id, "display_name": model_id,
+                         "created_at": "2025-01-01T00:00:00Z"}
+        else:
+            obj = {"id": model_id, "object": "model", "created": CREATED, "owned_by": "system"}
+        self._send_json(rec, 200, obj, self._base_headers(rec, provider))
+
+    # -- Anthropic --------------------------------------------------------
+
+    def _messages(self, rec: RecordedRequest, body: dict, opts) -> None:
+        model = body.get("model") or "claude-sonnet-4-5"
+        text, chunks = self._reply(_last_user_text(body.get("messages")), opts)
+        p, c, cached = self._usage_numbers([body.get("messages"), body.get("system")], chunks, opts)
+        usage = {
+            "input_tokens": p - cached,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": cached,
+            "output_tokens": c,
+            "service_tier": "standard",
+        }
+        rec.reply, rec.usage = text, usage
+        mid = _rid("msg_01")
+        if not body.get("stream"):
+            obj = {
+                "id": mid, "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": "end_turn", "stop_sequence": None, "usage": usage,
+            }
+            self._send_json(rec, 200, obj, self._base_headers(rec, "anthropic"))
+            return
+
+        def events():
+            start_usage = dict(usage, output_tokens=1)
+            yield "message_start", {"type": "message_start", "message": {
+                "id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
+                "stop_reason": None, "stop_sequence": None, "usage": start_usage}}
+            yield "content_block_start", {"type": "content_block_start", "index": 0,
+                                          "content_block": {"type": "text", "text": ""}}
+            yield "ping", {"type": "ping"}
+            for piece in chunks:
+                yield "content_block_delta", {"type": "content_block_delta", "index": 0,
+                                              "delta": {"type": "text_delta", "text": piece}}
+            yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+            yield "message_delta", {"type": "message_delta",
+                                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                                    "usage": {"input_tokens": usage["input_tokens"],
+                                              "cache_creation_input_tokens": 0,
+                                              "cache_read_input_tokens": cached,
+                                              "output_tokens": c}}
+            yield "message_stop", {"type": "message_stop"}
+
+        def error_event():
+            return "error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+
+        self._stream(rec, "anthropic", events(), opts, error_event)
+
+
+# --------------------------------------------------------------------------- public class
+
+
+class FakeUpstream:
+    """A fake OpenAI + Anthropic upstream on loopback. Use as a context manager."""
+
+    def __init__(self, event_delay: float = DEFAULT_EVENT_DELAY, *, host: str = "127.0.0.1", port: int = 0,
+                 name: str = "fake", handler: Optional[Callable[[_Handler, RecordedRequest], bool]] = None):
+        self.event_delay = event_delay
+        self.host = host
+        self.name = name
+        self.handler = handler  # optional hook: return True when it answered the request itself
+        self._requested_port = port
+        self._server: Optional[_Server] = None
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.RLock()  # predicates of wait_until may read the records again
+        self._cond = threading.Condition(self._lock)
+        self._requests: List[RecordedRequest] = []
+        self._conns: set = set()
+        self._stopping = threading.Event()
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def start(self) -> "FakeUpstream":
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _Server((self.host, self._requested_port), _Handler, self)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-upstream-%s" % self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server = self._server
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    close = stop
+
+    def __enter__(self) -> "FakeUpstream":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- addresses ----------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "FakeUpstream is not running"
+        return self._server.server_address[1]
+
+    @property
+    def origin(self) -> str:
+        return "http://%s:%d" % (self.host, self.port)
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI SDK style base URL (origin + /v1)."""
+        return self.origin + "/v1"
+
+    # -- records ------------------------------------------------------------
+
+    def _track(self, conn: socket.socket, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._conns.add(conn)
+            else:
+                self._conns.discard(conn)
+
+    def _record(self, rec: RecordedRequest) -> None:
+        with self._cond:
+            self._requests.append(rec)
+            self._cond.notify_all()
+
+    def _changed(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    @property
+    def requests(self) -> List[RecordedRequest]:
+        """A snapshot of every request received so far (oldest first)."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def last(self) -> RecordedRequest:
+        with self._lock:
+            if not self._requests:
+                raise AssertionError("the fake upstream received no request")
+            return self._requests[-1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    @property
+    def streams(self) -> List[RecordedRequest]:
+        return [r for r in self.requests if r.stream]
+
+    @property
+    def open_streams(self) -> int:
+        return sum(1 for r in self.requests if r.stream and r.ended_at is None)
+
+    @property
+    def streams_closed_by_client(self) -> int:
+        return sum(1 for r in self.requests if r.stream and r.outcome == "client_gone")
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if predicate():
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.05))
+
+    def wait_for_requests(self, n: int = 1, timeout: float = 5.0) -> bool:
+        return self.wait_until(lambda: len(self._requests) >= n, timeout)
+
+    def wait_stream_started(self, timeout: float = 5.0) -> bool:
+        return self.wait_until(lambda: any(r.stream and r.started_at is not None for r in self._requests), timeout)
+
+    def wait_stream_closed(self, timeout: float = 5.0) -> bool:
+        """Wait until a stream ended early because the client went away."""
+        return self.wait_until(lambda: any(r.stream and r.outcome == "client_gone" for r in self._requests), timeout)
+
+    def wait_client_gone(self, timeout: float = 5.0) -> bool:
+        """Wait until any request (stream or a slow head) ended because the client went away."""
+        return self.wait_until(lambda: any(r.outcome == "client_gone" for r in self._requests), timeout)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until every request has been answered (or abandoned)."""
+        return self.wait_until(lambda: all(r.ended_at is not None for r in self._requests), timeout)
+
+    def __repr__(self) -> str:
+        state = self.origin if self._server else "stopped"
+        return "<FakeUpstream %s %s requests=%d>" % (self.name, state, len(self._requests))
+
+
+def main(argv: Optional[List[str]] = None) -> None:  # pragma: no cover - manual use / benchmarks
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Run the fake OpenAI/Anthropic upstream.")
+    ap.add_argument("--port", type=int, default=8900)
+    ap.add_argument("--delay", type=float, default=DEFAULT_EVENT_DELAY)
+    a = ap.parse_args(argv)
+    with FakeUpstream(a.delay, port=a.port) as up:
+        print("fake upstream on", up.origin, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

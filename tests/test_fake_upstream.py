@@ -1,0 +1,260 @@
+"""The fake upstream itself, driven directly by the real SDKs (no router).
+
+If these fail, router test failures mean nothing: the fake must speak the
+providers' wire formats well enough for the official SDKs to parse them.
+"""
+
+import asyncio
+import http.client
+import json
+import socket
+import time
+
+import anthropic
+import openai
+import pytest
+
+from fakes.upstream import FakeUpstream, parse_scenario, reply_text, split_chunks
+from helpers import assert_incremental, timed_iter
+
+
+@pytest.fixture
+def up():
+    with FakeUpstream(event_delay=0.01, name="direct") as u:
+        yield u
+
+
+def oai(up, **kw):
+    return openai.OpenAI(base_url=up.base_url, api_key="sk-test-direct", max_retries=0, timeout=10, **kw)
+
+
+def ant(up, **kw):
+    return anthropic.Anthropic(base_url=up.origin, api_key="sk-ant-test-direct", max_retries=0, timeout=10, **kw)
+
+
+MSG = [{"role": "user", "content": "hello fake world"}]
+
+
+def test_parse_scenario():
+    assert parse_scenario(None, "gpt-4o-fake-error-500") == {"error": "500"}
+    assert parse_scenario("drop:3, delay=0.05", None) == {"drop": "3", "delay": "0.05"}
+    assert parse_scenario(None, "claude-3-fake-slow-2-delay-0.05") == {"slow": "2", "delay": "0.05"}
+    assert parse_scenario("ratelimit", None)["error"] == "429"
+    assert parse_scenario(None, "gpt-4o") == {}
+    assert "".join(split_chunks("a b c d")) == "a b c d"
+    assert len(split_chunks("abcdefghij", 4)) == 4
+
+
+def test_chat_non_stream(up):
+    r = oai(up).chat.completions.with_raw_response.create(model="gpt-4o", messages=MSG)
+    c = r.parse()
+    assert c.id.startswith("chatcmpl-")
+    assert c.object == "chat.completion"
+    assert c.choices[0].message.content == reply_text("hello fake world")
+    assert c.choices[0].finish_reason == "stop"
+    assert c.usage.total_tokens == c.usage.prompt_tokens + c.usage.completion_tokens
+    assert c.usage.prompt_tokens_details.cached_tokens == 0
+    assert r.headers["x-request-id"].startswith("req_")
+    assert r.headers["x-ratelimit-limit-requests"] == "10000"
+    rec = up.last
+    assert rec.headers["authorization"] == "Bearer sk-test-direct"
+    assert rec.json["model"] == "gpt-4o"
+    assert rec.response_headers["x-request-id"] == r.headers["x-request-id"]
+
+
+def test_chat_stream_with_usage(up):
+    chunks = list(oai(up).chat.completions.create(
+        model="gpt-4o", messages=MSG, stream=True, stream_options={"include_usage": True}))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == reply_text("hello fake world")
+    assert chunks[-2].choices[0].finish_reason == "stop"
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == len(split_chunks(text))
+    assert up.last.outcome == "completed" and up.last.stream
+
+
+def test_chat_stream_without_usage_has_no_usage_chunk(up):
+    chunks = list(oai(up).chat.completions.create(model="gpt-4o", messages=MSG, stream=True))
+    assert all(c.choices for c in chunks)
+    assert all(c.usage is None for c in chunks)
+    assert '"usage"' not in "".join(up.last.events)
+
+
+def test_events_are_separated_in_time(up):
+    stream = oai(up).chat.completions.create(
+        model="gpt-4o", messages=MSG, stream=True, extra_headers={"x-fake-scenario": "delay:0.1"})
+    chunks, arrivals = timed_iter(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert len(chunks) >= 5
+    times = up.last.event_times
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.09
+    assert_incremental(arrivals, up.last)  # the client saw early events before the fake wrote the last
+
+
+def test_responses_non_stream_and_stream(up):
+    c = oai(up)
+    r = c.responses.create(model="gpt-4o", input="hi responses")
+    assert r.output_text == reply_text("hi responses")
+    assert r.usage.input_tokens > 0 and r.usage.output_tokens > 0
+    assert r.usage.total_tokens == r.usage.input_tokens + r.usage.output_tokens
+    events = list(c.responses.create(model="gpt-4o", input=[{"role": "user", "content": "list input"}], stream=True))
+    types = [e.type for e in events]
+    assert types[0] == "response.created" and types[-1] == "response.completed"
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert deltas == reply_text("list input")
+    assert events[-1].response.usage.output_tokens == len(split_chunks(deltas))
+    # the higher-level helper accumulates the snapshot from the events
+    with c.responses.stream(model="gpt-4o", input="helper") as s:
+        for _ in s:
+            pass
+        final = s.get_final_response()
+    assert final.output_text == reply_text("helper")
+
+
+def test_embeddings_and_models(up):
+    c = oai(up)
+    e = c.embeddings.create(model="text-embedding-3-small", input=["abc", "defgh"])  # SDK asks for base64
+    assert len(e.data) == 2 and e.data[1].embedding[0] == 5.0
+    e2 = c.embeddings.create(model="text-embedding-3-small", input="abc", encoding_format="float")
+    assert e2.data[0].embedding[0] == 3.0
+    ids = [m.id for m in c.models.list()]
+    assert "gpt-4o" in ids
+    assert c.models.retrieve("gpt-4o").id == "gpt-4o"
+
+
+def test_anthropic_non_stream(up):
+    r = ant(up).messages.with_raw_response.create(model="claude-opus-4-5", max_tokens=100, messages=MSG)
+    m = r.parse()
+    assert m.id.startswith("msg_")
+    assert m.content[0].text == reply_text("hello fake world")
+    assert m.stop_reason == "end_turn"
+    assert m.usage.output_tokens == len(split_chunks(m.content[0].text))
+    assert m.usage.cache_read_input_tokens == 0 and m.usage.cache_creation_input_tokens == 0
+    assert r.headers["request-id"].startswith("req_")
+    rec = up.last
+    # anthropic 2.x sends the key as a bearer token
+    assert "sk-ant-test-direct" in (rec.headers.get("x-api-key"), rec.headers.get("authorization", "")[7:])
+    assert rec.headers["anthropic-version"]
+
+
+def test_anthropic_stream_and_helper(up):
+    c = ant(up)
+    events = list(c.messages.create(model="claude-opus-4-5", max_tokens=100, messages=MSG, stream=True))
+    types = [e.type for e in events]
+    assert types[0] == "message_start" and types[-1] == "message_stop"
+    assert "ping" not in types  # the SDK swallows pings; the fake sent one
+    assert any(t.startswith("event: ping") for t in up.last.events)
+    text = "".join(e.delta.text for e in events if e.type == "content_block_delta")
+    assert text == reply_text("hello fake world")
+    assert events[0].message.usage.input_tokens > 0
+    md = [e for e in events if e.type == "message_delta"][0]
+    assert md.delta.stop_reason == "end_turn" and md.usage.output_tokens == len(split_chunks(text))
+    with c.messages.stream(model="claude-opus-4-5", max_tokens=100, messages=MSG) as s:
+        assert "".join(s.text_stream) == text
+        final = s.get_final_message()
+    assert final.usage.output_tokens == md.usage.output_tokens
+    assert c.messages.count_tokens(model="claude-opus-4-5", messages=MSG).input_tokens > 0
+
+
+def test_async_clients(up):
+    async def main():
+        o = openai.AsyncOpenAI(base_url=up.base_url, api_key="k", max_retries=0, timeout=10)
+        a = anthropic.AsyncAnthropic(base_url=up.origin, api_key="k", max_retries=0, timeout=10)
+        s = await o.chat.completions.create(model="gpt-4o", messages=MSG, stream=True)
+        t1 = "".join([c.choices[0].delta.content or "" async for c in s if c.choices])
+        s2 = await a.messages.create(model="claude-x", max_tokens=10, messages=MSG, stream=True)
+        t2 = "".join([e.delta.text async for e in s2 if e.type == "content_block_delta"])
+        m = await a.messages.create(model="claude-x", max_tokens=10, messages=MSG)
+        await o.close()
+        await a.close()
+        return t1, t2, m.content[0].text
+
+    assert asyncio.run(main()) == (reply_text("hello fake world"),) * 3
+
+
+def test_error_scenarios(up):
+    with pytest.raises(openai.InternalServerError) as ei:
+        oai(up).chat.completions.create(model="gpt-4o-fake-error-500", messages=MSG)
+    assert ei.value.body["type"] == "server_error"
+    with pytest.raises(openai.RateLimitError) as ei:
+        oai(up).chat.completions.create(model="gpt-4o", messages=MSG, extra_headers={"x-fake-scenario": "error:429"})
+    assert ei.value.response.headers["retry-after"] == "2"
+    with pytest.raises(anthropic.RateLimitError) as ei:
+        ant(up).messages.create(model="claude-x-fake-ratelimit", max_tokens=1, messages=MSG)
+    assert ei.value.body["error"]["type"] == "rate_limit_error"
+    with pytest.raises(anthropic.InternalServerError) as ei:
+        ant(up).messages.create(model="claude-x-fake-error-529", max_tokens=1, messages=MSG)
+    assert ei.value.status_code == 529
+
+
+def test_malformed_json_and_unknown_path(up):
+    conn = http.client.HTTPConnection("127.0.0.1", up.port, timeout=5)
+    conn.request("POST", "/v1/chat/completions", body=b"{nope", headers={"content-type": "application/json"})
+    r = conn.getresponse()
+    assert r.status == 400 and "error" in json.loads(r.read())
+    conn.request("GET", "/v1/nothing-here?x=1")
+    r = conn.getresponse()
+    assert r.status == 404 and json.loads(r.read())["error"]["type"] == "invalid_request_error"
+    assert up.last.query == "x=1"
+    conn.close()
+
+
+def test_chunked_request_body(up):
+    conn = http.client.HTTPConnection("127.0.0.1", up.port, timeout=5)
+    body = json.dumps({"model": "gpt-4o", "messages": MSG}).encode()
+    conn.request("POST", "/v1/chat/completions", body=iter([body[:10], body[10:]]),
+                 headers={"content-type": "application/json"}, encode_chunked=True)
+    r = conn.getresponse()
+    assert r.status == 200 and json.loads(r.read())["choices"][0]["message"]["content"] == reply_text("hello fake world")
+    conn.close()
+
+
+def test_slow_and_stall(up):
+    c = openai.OpenAI(base_url=up.base_url, api_key="k", max_retries=0, timeout=0.3)
+    with pytest.raises(openai.APITimeoutError):
+        c.chat.completions.create(model="gpt-4o-fake-slow-3", messages=MSG)
+    assert up.wait_client_gone(3)
+
+
+def test_drop_mid_stream_ends_sdk_stream(up):
+    t0 = time.monotonic()
+    got = []
+    with pytest.raises(openai.APIConnectionError):
+        for ch in oai(up).chat.completions.create(model="gpt-4o-fake-drop-3", messages=MSG, stream=True):
+            got.append(ch)
+    assert len(got) == 3 and time.monotonic() - t0 < 3
+    assert up.last.outcome == "dropped"
+
+
+def test_client_disconnect_is_seen(up):
+    s = oai(up).chat.completions.create(model="gpt-4o-fake-long-100", messages=MSG, stream=True)
+    it = iter(s)
+    next(it)
+    next(it)
+    s.close()
+    assert up.wait_stream_closed(3)
+    rec = up.streams[-1]
+    assert rec.outcome == "client_gone" and rec.events_sent < 50
+
+
+def test_sse_error_event(up):
+    with pytest.raises(anthropic.APIStatusError):
+        for _ in ant(up).messages.create(model="claude-x-fake-sseerror-3", max_tokens=1, messages=MSG, stream=True):
+            pass
+
+
+def test_stop_with_open_stream_is_fast():
+    up = FakeUpstream(event_delay=0.05).start()
+    s = openai.OpenAI(base_url=up.base_url, api_key="k", max_retries=0, timeout=5).chat.completions.create(
+        model="gpt-4o-fake-long-1000", messages=MSG, stream=True)
+    next(iter(s))
+    port = up.port
+    t0 = time.monotonic()
+    up.stop()
+    assert time.monotonic() - t0 < 2
+    s.close()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.close()
