@@ -70,7 +70,8 @@ def test_chat_stream_with_usage(up):
     assert text == reply_text("hello fake world")
     assert chunks[-2].choices[0].finish_reason == "stop"
     assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == len(split_chunks(text))
-    assert up.last.outcome == "completed" and up.last.stream
+    # the client may see [DONE] before the fake has written its last chunk and recorded the outcome
+    assert up.last.stream and up.wait_until(lambda: up.last.outcome == "completed", 5)
 
 
 def test_chat_stream_without_usage_has_no_usage_chunk(up):

@@ -87,7 +87,7 @@ def test_chat_stream_sync_incremental_with_usage(router, oai_up):
     assert chunks[-1].usage.completion_tokens == rec.usage["completion_tokens"] == len(split_chunks(text))
     assert chunks[-1].usage.prompt_tokens == rec.usage["prompt_tokens"]
     assert rec.json["stream_options"] == {"include_usage": True}
-    assert rec.outcome == "completed"
+    assert oai_up.wait_until(lambda: rec.outcome == "completed", 5)
     assert_upstream_auth_openai(rec, router)
 
 
@@ -299,7 +299,7 @@ def test_concurrent_streams_are_independent(router, oai_up):
     texts = asyncio.run(main())
     assert texts == [reply_text("n%d" % i) for i in range(12)]
     recs = oai_up.requests
-    assert len(recs) == 12 and all(r.outcome == "completed" for r in recs)
+    assert len(recs) == 12 and oai_up.wait_until(lambda: all(r.outcome == "completed" for r in recs), 5)
     # the streams ran side by side through the router, not one after another
     first_end = min(r.ended_at for r in recs)
     assert sum(1 for r in recs if r.started_at < first_end) >= 6

@@ -6,6 +6,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.config.TlsConfig;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
@@ -27,7 +28,13 @@ final class UpstreamClient implements AutoCloseable {
     private final UpstreamSessions sessions = new UpstreamSessions();
 
     UpstreamClient(RouterConfig config) {
+        LazyTlsStrategy tls = new LazyTlsStrategy();
+        tls.warmUp();
         PoolingAsyncClientConnectionManager pool = PoolingAsyncClientConnectionManagerBuilder.create()
+                .setTlsStrategy(tls)
+                .setDefaultTlsConfig(TlsConfig.custom()
+                        .setHandshakeTimeout(Timeout.of(config.connectTimeout()))
+                        .build())
                 .setMaxConnTotal(1024)
                 .setMaxConnPerRoute(512)
                 .setDefaultConnectionConfig(ConnectionConfig.custom()

@@ -288,6 +288,31 @@ class LlmRouterTest {
     }
 
     @Test
+    void httpsUpstreamsGoThroughTls() throws Exception {
+        // A plain-HTTP peer behind an https:// origin: the handshake must be attempted and fail clearly.
+        try (ServerSocket plain = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                try (Socket c = plain.accept()) {
+                    c.getInputStream().read(new byte[512]);
+                    c.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException ignored) {
+                    // the test asserts on the client's side
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            router = new LlmRouter(RouterConfigReader.fromJson("{\"provider_key\":\"" + KEY
+                    + "\",\"openai_base_url\":\"https://127.0.0.1:" + plain.getLocalPort() + "\"}"));
+            router.start();
+            HttpResponse<String> resp = post(router, "/chat/completions", "{\"model\":\"gpt-4o\"}");
+            assertEquals(502, resp.statusCode());
+            assertTrue(resp.body().contains("TLS failed"), resp.body());
+            assertFalse(resp.body().contains("Exception"), resp.body());
+        }
+    }
+
+    @Test
     void stopFreesThePortAtOnceAndStartReusesIt() throws Exception {
         LlmRouter r = router("");
         int port = r.port();
