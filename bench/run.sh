@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs both benchmarks: the router benchmark (Java) and the Python cold start.
+# Builds the engine jar first if it is missing.
+#
+#   bench/run.sh            # full run, about 2-3 minutes
+#   bench/run.sh --quick    # smoke run, about 30 seconds
+#   bench/run.sh --baseline --seconds 90   # extra options go to RouterBench
+#
+# Environment: IRON_RUNTIME_JAR (jar to use), PYTHON (interpreter for cold_start.py, default python3).
+# Exit status: 0 when both ran (a missed target is reported, not an error), non-zero when one failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jar="${IRON_RUNTIME_JAR:-}"
+if [ -z "$jar" ]; then
+    jar="$(ls target/iron-runtime-*.jar 2>/dev/null | grep -v -e '/original-' -e '-sources' -e '-javadoc' | head -n 1 || true)"
+fi
+if [ -z "$jar" ] || [ ! -f "$jar" ]; then
+    echo "== building the engine jar (mvn package)"
+    mvn -B -q -DskipTests package
+    jar="$(ls target/iron-runtime-*.jar | grep -v -e '/original-' -e '-sources' -e '-javadoc' | head -n 1)"
+fi
+
+runs=5
+for arg in "$@"; do
+    [ "$arg" = "--quick" ] && runs=3
+done
+
+echo "== router benchmark ($jar)"
+java -cp "$jar" bench/RouterBench.java "$@"
+
+echo
+echo "== Python cold start"
+status=0
+"${PYTHON:-python3}" bench/cold_start.py --runs "$runs" --jar "$jar" || status=$?
+# cold_start.py exits 1 for a missed target (already printed) and 2 for a failure.
+[ "$status" -le 1 ] || exit "$status"
