@@ -7,12 +7,15 @@ for multiprocessing).
 """
 from __future__ import annotations
 
+import atexit
+import hashlib
 import os
 import shlex
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 from .errors import IronRuntimeError, JavaNotFoundError
 
@@ -40,6 +43,10 @@ _REPO_ROOT = _PACKAGE_DIR.parent.parent  # python/iron_runtime -> repository roo
 
 _lock = threading.Lock()
 _started = False
+_archive_to_adopt: Optional[Tuple[Path, Path]] = None
+# atexit runs hooks last-registered-first: registered now, before this package imports JPype,
+# ours runs after JPype's own exit hook.
+_JPYPE_IMPORTED_FIRST = "jpype" in sys.modules
 
 
 def _dev_jars() -> List[Path]:
@@ -117,14 +124,107 @@ def find_jvm() -> str:
         raise JavaNotFoundError(f"no Java runtime found. {_INSTALL_JAVA}.") from None
 
 
-def _jvm_options() -> List[str]:
-    extra = os.environ.get("IRON_RUNTIME_JVM_OPTS", "")
+def _user_jvm_options() -> List[str]:
     try:
-        user_opts = shlex.split(extra)
+        return shlex.split(os.environ.get("IRON_RUNTIME_JVM_OPTS", ""))
     except ValueError as exc:
         raise IronRuntimeError(f"IRON_RUNTIME_JVM_OPTS cannot be parsed: {exc}") from None
+
+
+def _jvm_options() -> List[str]:
     # User flags come last so they override the defaults.
-    return [*_DEFAULT_JVM_OPTS, *user_opts]
+    return [*_DEFAULT_JVM_OPTS, *_user_jvm_options()]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "iron-runtime"
+
+
+def _cds_options(jar: Path, jvm_path: str, user_opts: List[str]) -> List[str]:
+    """Class-data sharing for the engine's classes: about half of a cold start.
+
+    The first process writes an archive of the classes it loaded when its JVM exits (under
+    a temporary name, renamed once complete, so concurrent first runs cannot leave a torn
+    file); later processes map it. The archive is keyed by the jar and the JVM, so an
+    upgrade of either starts a new one. ``IRON_RUNTIME_CDS=0`` turns this off; user flags
+    that manage CDS themselves win. A stale or broken archive is ignored by the JVM.
+    """
+    if os.environ.get("IRON_RUNTIME_CDS", "1") == "0":
+        return []
+    if any(o.startswith(("-XX:SharedArchiveFile", "-XX:ArchiveClassesAtExit", "-Xshare:off"))
+           for o in user_opts):
+        return []
+    try:
+        identity = "|".join(
+            f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in (jar, Path(jvm_path))
+        )
+    except OSError:
+        return []
+    key = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    cache = _cache_dir()
+    archive = cache / f"engine-{key}.jsa"
+    quiet = "-Xlog:cds*=off"  # CDS reports every class it skips; none of it is actionable
+    if archive.is_file():
+        return [f"-XX:SharedArchiveFile={archive}", quiet]
+    if _JPYPE_IMPORTED_FIRST:
+        # JPype's exit hook (which writes the archive) would run after ours.
+        return []
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        for stale in cache.glob("engine-*.tmp.jsa"):
+            if time.time() - stale.stat().st_mtime > 3600:
+                stale.unlink()
+    except OSError:
+        return []
+    global _archive_to_adopt
+    partial = cache / f"engine-{key}.{os.getpid()}.tmp.jsa"
+    _archive_to_adopt = (partial, archive)
+    return [f"-XX:ArchiveClassesAtExit={partial}", quiet]
+
+
+def _adopt_archive() -> None:
+    """At exit, after JPype's hook shut the JVM down (which wrote the archive): publish it."""
+    if _archive_to_adopt is None:
+        return
+    partial, archive = _archive_to_adopt
+    try:
+        if partial.is_file() and partial.stat().st_size > 0:
+            os.replace(partial, archive)
+    except OSError:
+        pass
+
+
+def _java_launcher(jvm_path: str) -> Optional[Path]:
+    for parent in Path(jvm_path).resolve().parents:
+        for name in ("java", "java.exe"):
+            if (parent / "bin" / name).is_file():
+                return parent / "bin" / name
+    return None
+
+
+def _check_user_options(jvm_path: str) -> None:
+    """Try IRON_RUNTIME_JVM_OPTS in a throwaway ``java -version`` first.
+
+    Some bad options (a heap too small, say) make HotSpot call exit() while the JVM is being
+    created, which would end this Python process without an exception. The check costs a
+    short child process, and only when the variable is set.
+    """
+    user_opts = _user_jvm_options()
+    launcher = _java_launcher(jvm_path) if user_opts else None
+    if launcher is None:
+        return
+    import subprocess
+
+    try:
+        probe = subprocess.run([str(launcher), *user_opts, "-version"], capture_output=True, text=True,
+                               timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return  # cannot tell; the real start will report what it can
+    if probe.returncode != 0:
+        lines = [ln.strip() for ln in (probe.stderr + probe.stdout).splitlines() if ln.strip()]
+        why = "; ".join(lines[-2:]) if lines else f"exit code {probe.returncode}"
+        raise IronRuntimeError(f"Java rejects IRON_RUNTIME_JVM_OPTS {user_opts}: {why}")
 
 
 def _check_java_version(jpype: Any, jvm_path: str) -> None:
@@ -151,6 +251,17 @@ def _adopt_running_jvm(jpype: Any, jar: Path) -> None:
         ) from None
 
 
+def _check_engine_jar(jpype: Any, jar: Path) -> None:
+    try:
+        jpype.JClass(_PROBE_CLASS)
+    except Exception:
+        source = " (from IRON_RUNTIME_JAR)" if os.environ.get("IRON_RUNTIME_JAR") else ""
+        raise IronRuntimeError(
+            f"{jar}{source} is not the iron-runtime engine jar: it has no {_PROBE_CLASS}. "
+            "Point IRON_RUNTIME_JAR at target/iron-runtime-<version>.jar or unset it"
+        ) from None
+
+
 def start_jvm() -> None:
     """Start the JVM with the engine jar on its classpath, if not done already."""
     global _started
@@ -160,6 +271,12 @@ def start_jvm() -> None:
         if _started:
             return
         jar = find_jar()
+        jvm_path = None
+        cds: List[str] = []
+        if "jpype" not in sys.modules or not sys.modules["jpype"].isJVMStarted():
+            jvm_path = find_jvm()
+            _check_user_options(jvm_path)
+            cds = _cds_options(jar, jvm_path, _jvm_options())
         try:
             import jpype
         except ImportError:  # pragma: no cover - JPype1 is a hard dependency
@@ -167,8 +284,8 @@ def start_jvm() -> None:
         if jpype.isJVMStarted():
             _adopt_running_jvm(jpype, jar)
         else:
-            jvm_path = find_jvm()
-            opts = _jvm_options()
+            jvm_path = jvm_path or find_jvm()
+            opts = [*cds, *_jvm_options()]
             try:
                 jpype.startJVM(
                     *opts,
@@ -181,9 +298,11 @@ def start_jvm() -> None:
                 raise IronRuntimeError(f"cannot start the JVM: {exc}") from None
             except RuntimeError as exc:
                 raise IronRuntimeError(
-                    f"cannot start the JVM at {jvm_path} with options {opts}: {exc}"
+                    f"cannot start the JVM at {jvm_path} with options {opts} "
+                    f"(extra ones come from IRON_RUNTIME_JVM_OPTS): {exc}"
                 ) from None
             _check_java_version(jpype, jvm_path)
+            _check_engine_jar(jpype, jar)
         _started = True
 
 
@@ -199,3 +318,6 @@ def jvm_running() -> bool:
     """True when the JVM is up (without importing JPype or starting anything)."""
     jpype = sys.modules.get("jpype")
     return bool(jpype is not None and jpype.isJVMStarted())
+
+
+atexit.register(_adopt_archive)
