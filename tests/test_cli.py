@@ -1,0 +1,319 @@
+"""The command lines, run as real processes: ``python -m iron_runtime router`` (and the
+``iron-runtime`` console script) and ``java -jar <engine jar> router``.
+
+Each run listens on a real port in front of the fake upstream, prints its banner, proxies a real
+``openai`` SDK request with the real key taken from the environment, and stops on SIGTERM/SIGINT,
+freeing its port. Bad flags give exit status 2 and one ``iron-runtime: error:`` line.
+"""
+
+import atexit
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import openai
+import pytest
+
+import iron_runtime
+from fakes.upstream import reply_text
+from helpers import IC_TOKEN, MSG, assert_no_secret, can_bind, free_port, refuses_connections
+
+REAL_KEY = "sk-test-CLIrealKEY-0123456789abcdefXYZ"  # what the fake must see, and no printed line
+FIXED_TOKEN = "cli-fixed-token-0123456789abcdef"  # IRON_RUNTIME_TOKEN for the Java CLI
+ECHO = reply_text("hello router")
+START_TIMEOUT = 60.0  # bound on reaching the banner (JVM start is 1-3 s; the machine is shared)
+STOP_TIMEOUT = 15.0  # bound on exiting after a signal
+PROMPT_STOP = 5.0  # what "promptly" means
+# Children run in an empty directory of their own: a JVM crash file (hs_err_pid*.log) must not land in the
+# checkout, and nothing in a shared directory may shadow a module (sys.path[0] is the cwd for -c and -m).
+CHILD_CWD = tempfile.mkdtemp(prefix="iron-runtime-test-")
+atexit.register(shutil.rmtree, CHILD_CWD, True)
+
+_PKG_PARENT = str(Path(iron_runtime.__file__).resolve().parent.parent)
+_CHILD_ENV_DROP = (
+    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
+    "IRON_RUNTIME_JAR", "IRON_RUNTIME_JVM_OPTS", "IRON_RUNTIME_TOKEN",
+    "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS",  # the JVM would print "Picked up ..." on stderr
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
+)
+
+
+def child_env(**extra: str) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _CHILD_ENV_DROP}
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PKG_PARENT, env.get("PYTHONPATH")) if p)
+    env.update(extra)
+    return env
+
+
+class Child:
+    """A command running in the background; its output is collected line by line by threads."""
+
+    def __init__(self, argv: List[str], env: Dict[str, str]):
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1, cwd=CHILD_CWD)
+        self.stdout_lines: List[str] = []
+        self.stderr_lines: List[str] = []
+        self._lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        self._readers = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout_lines, True), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr_lines, False), daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+
+    def _pump(self, stream, sink: List[str], notify: bool) -> None:
+        for line in stream:
+            sink.append(line.rstrip("\n"))
+            if notify:
+                self._lines.put(line.rstrip("\n"))
+        if notify:
+            self._lines.put(None)  # EOF
+
+    def wait_for_line(self, pattern: str, timeout: float = START_TIMEOUT) -> re.Match:
+        """The first stdout line matching ``pattern`` (bounded wait)."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no stdout line matching %r within %.0fs\n%s" % (pattern, timeout, self.output()))
+            try:
+                line = self._lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+                self.join_output()
+                raise AssertionError("the process exited (rc=%s) before printing a line matching %r\n%s"
+                                     % (self.proc.returncode, pattern, self.output()))
+            m = rx.search(line)
+            if m:
+                return m
+
+    def banner_value(self, prefix: str, timeout: float = 10.0) -> str:
+        """The rest of the stdout line starting with ``prefix`` (the banner is printed in one go)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.stdout_lines):
+                if line.startswith(prefix):
+                    return line[len(prefix):]
+            time.sleep(0.02)
+        raise AssertionError("no %r line in the banner\n%s" % (prefix, self.output()))
+
+    def stop(self, signum: int, timeout: float = STOP_TIMEOUT) -> Tuple[int, float]:
+        """Send ``signum``; return (exit status, seconds it took to exit)."""
+        t0 = time.monotonic()
+        self.proc.send_signal(signum)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("still running %.0fs after signal %d\n%s" % (timeout, signum, self.output()))
+        elapsed = time.monotonic() - t0
+        self.join_output()
+        return rc, elapsed
+
+    def join_output(self) -> None:
+        for t in self._readers:
+            t.join(timeout=5)
+
+    def output(self) -> str:
+        return "--- stdout:\n%s\n--- stderr:\n%s" % ("\n".join(self.stdout_lines), "\n".join(self.stderr_lines))
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                pass
+        self.join_output()
+        for s in (self.proc.stdout, self.proc.stderr):
+            try:
+                s.close()
+            except Exception:
+                pass
+
+
+def run_to_end(argv: List[str], env: Dict[str, str], timeout: float = START_TIMEOUT) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                          cwd=CHILD_CWD)
+
+
+def python_cli(variant: str) -> List[str]:
+    if variant == "python -m":
+        return [sys.executable, "-m", "iron_runtime"]
+    script = Path(sys.executable).parent / "iron-runtime"
+    if not script.is_file():
+        pytest.skip("no iron-runtime console script next to %s" % sys.executable)
+    return [str(script)]
+
+
+def java_exe() -> str:
+    """The ``java`` launcher of the Java the package uses (JAVA_HOME first, like the package)."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").is_file():
+        return str(Path(home) / "bin" / "java")
+    try:
+        from iron_runtime import _jvm
+
+        for parent in Path(_jvm.find_jvm()).resolve().parents:
+            if (parent / "bin" / "java").is_file():
+                return str(parent / "bin" / "java")
+    except Exception:
+        pass
+    found = shutil.which("java")
+    if not found:
+        pytest.skip("no java launcher found")
+    return found
+
+
+def java_cli() -> List[str]:
+    from iron_runtime import _jvm
+
+    return [java_exe(), "-jar", str(_jvm.find_jar())]
+
+
+def ask(base_url: str, token: str) -> str:
+    client = openai.OpenAI(base_url=base_url, api_key=token, max_retries=0, timeout=20)
+    return client.chat.completions.create(model="gpt-4o", messages=MSG).choices[0].message.content
+
+
+def assert_port_released(port: int) -> None:
+    assert refuses_connections(port), "port %d still accepts connections after the router exited" % port
+    assert can_bind(port), "port %d is still taken after the router exited" % port
+
+
+def assert_one_error_line(proc: subprocess.CompletedProcess) -> str:
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, "expected exactly one stderr line, got:\n%s" % proc.stderr
+    assert lines[0].startswith("iron-runtime: error: "), lines[0]
+    return lines[0]
+
+
+# ----------------------------------------------------------------------------- Python CLI
+
+
+@pytest.mark.parametrize("variant, signum", [
+    ("python -m", signal.SIGTERM),
+    ("python -m", signal.SIGINT),
+    ("console script", signal.SIGTERM),
+], ids=["python-m-SIGTERM", "python-m-SIGINT", "console-script-SIGTERM"])
+def test_python_cli_serves_and_stops_on_signal(oai_up, variant, signum):
+    port = free_port()
+    child = Child(python_cli(variant) + ["router", "--port", str(port), "--openai-base-url", oai_up.origin],
+                  child_env(OPENAI_API_KEY=REAL_KEY))
+    try:
+        base_url = child.wait_for_line(r"^iron-runtime router listening on (\S+)$").group(1)
+        assert base_url == "http://127.0.0.1:%d/v1" % port
+        token = child.banner_value("client token: ")
+        assert child.banner_value("mode: ").startswith("direct")
+        assert token and token != REAL_KEY and REAL_KEY not in token
+        assert child.banner_value("export OPENAI_BASE_URL=") == base_url
+        assert child.banner_value("export OPENAI_API_KEY=") == token
+
+        assert ask(base_url, token) == ECHO
+        rec = oai_up.last
+        assert rec.path == "/v1/chat/completions"
+        assert rec.headers.get("authorization") == "Bearer " + REAL_KEY
+        with pytest.raises(openai.AuthenticationError):  # the real key is not a client token
+            ask(base_url, REAL_KEY)
+
+        rc, elapsed = child.stop(signum)
+        assert rc == 0, "exit status %s after signal %d\n%s" % (rc, signum, child.output())
+        assert elapsed < PROMPT_STOP, "took %.2fs to exit after signal %d" % (elapsed, signum)
+        assert_port_released(port)
+        assert child.stderr_lines == [], child.output()
+        assert_no_secret(child.output(), REAL_KEY)
+    finally:
+        child.kill()
+
+
+def test_python_cli_version_needs_no_java():
+    proc = run_to_end([sys.executable, "-c",
+                       "import sys\nfrom iron_runtime.cli import main\n"
+                       "try:\n    main(['--version'])\nexcept SystemExit as e:\n    code = e.code\n"
+                       "print('jpype loaded' if 'jpype' in sys.modules else 'no jpype', code)"],
+                      child_env())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["iron-runtime %s" % iron_runtime.__version__, "no jpype 0"]
+
+
+@pytest.mark.parametrize("flags, env, words", [
+    (["--port", "99999"], {}, ["port", "99999"]),
+    (["--server-url", "ftp://x"], {}, ["server_url"]),
+    (["--server-url", "ftp://x"], {"IC_TOKEN": IC_TOKEN}, ["server_url", "ftp://x"]),
+], ids=["port-99999", "server-url-ftp-without-token", "server-url-ftp-with-token"])
+def test_python_cli_bad_input(flags, env, words):
+    port_flags = [] if "--port" in flags else ["--port", str(free_port())]
+    proc = run_to_end([sys.executable, "-m", "iron_runtime", "router"] + port_flags + flags,
+                      child_env(OPENAI_API_KEY=REAL_KEY, **env))
+    assert proc.returncode == 2, "exit status %s\n%s%s" % (proc.returncode, proc.stdout, proc.stderr)
+    line = assert_one_error_line(proc)
+    for word in words:
+        assert word in line, line
+    assert proc.stdout == ""
+    assert_no_secret(proc.stdout + proc.stderr, REAL_KEY, IC_TOKEN)
+
+
+# ----------------------------------------------------------------------------- Java CLI
+
+
+def test_java_cli_serves_with_fixed_token_and_stops_on_sigterm(oai_up):
+    port = free_port()
+    child = Child(java_cli() + ["router", "--port", str(port), "--openai-base-url", oai_up.origin],
+                  child_env(OPENAI_API_KEY=REAL_KEY, IRON_RUNTIME_TOKEN=FIXED_TOKEN))
+    try:
+        base_url = child.wait_for_line(r"^iron-runtime router listening on (\S+)$").group(1)
+        assert base_url == "http://127.0.0.1:%d/v1" % port
+        assert child.banner_value("client token: ") == FIXED_TOKEN
+        assert child.banner_value("mode: ").startswith("direct")
+
+        assert ask(base_url, FIXED_TOKEN) == ECHO
+        rec = oai_up.last
+        assert rec.headers.get("authorization") == "Bearer " + REAL_KEY
+        assert_no_secret("\n".join("%s: %s" % kv for kv in rec.headers.items()), FIXED_TOKEN)
+        with pytest.raises(openai.AuthenticationError):
+            ask(base_url, FIXED_TOKEN + "x")
+
+        rc, elapsed = child.stop(signal.SIGTERM)
+        # The JVM reports a SIGTERM-initiated shutdown as 143 (128 + 15) after the shutdown hook ran.
+        assert rc in (0, 128 + signal.SIGTERM), "exit status %s\n%s" % (rc, child.output())
+        assert elapsed < PROMPT_STOP, "took %.2fs to exit after SIGTERM" % elapsed
+        assert_port_released(port)
+        assert child.stderr_lines == [], child.output()
+        assert_no_secret(child.output(), REAL_KEY)
+    finally:
+        child.kill()
+
+
+@pytest.mark.parametrize("flags, env, words", [
+    (["--port", "nope"], {}, ["--port", "nope"]),
+    (["--port", "99999"], {}, ["port", "99999"]),
+    (["--server-url", "ftp://x"], {"IC_TOKEN": IC_TOKEN}, ["server_url", "ftp://x"]),
+], ids=["port-nope", "port-99999", "server-url-ftp"])
+def test_java_cli_bad_input(flags, env, words):
+    port_flags = [] if "--port" in flags else ["--port", str(free_port())]
+    proc = run_to_end(java_cli() + ["router"] + port_flags + flags, child_env(OPENAI_API_KEY=REAL_KEY, **env))
+    assert proc.returncode == 2, "exit status %s\n%s%s" % (proc.returncode, proc.stdout, proc.stderr)
+    line = assert_one_error_line(proc)
+    for word in words:
+        assert word in line, line
+    assert proc.stdout == ""
+    assert_no_secret(proc.stdout + proc.stderr, REAL_KEY, IC_TOKEN)
+
+
+def test_java_cli_version_matches_package():
+    proc = run_to_end(java_cli() + ["--version"], child_env())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "iron-runtime %s" % iron_runtime.__version__
