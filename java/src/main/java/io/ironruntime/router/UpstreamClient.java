@@ -8,9 +8,11 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.config.TlsConfig;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.nio.AsyncRequestProducer;
 import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
 import org.apache.hc.core5.http.protocol.HttpCoreContext;
@@ -42,7 +44,7 @@ final class UpstreamClient implements AutoCloseable {
                         .setSocketTimeout(Timeout.of(config.readTimeout()))
                         .build())
                 .build();
-        this.client = HttpAsyncClients.custom()
+        HttpAsyncClientBuilder builder = HttpAsyncClients.custom()
                 .setConnectionManager(pool)
                 .setVersionPolicy(HttpVersionPolicy.FORCE_HTTP_1)
                 .setIOReactorConfig(IOReactorConfig.custom()
@@ -64,9 +66,14 @@ final class UpstreamClient implements AutoCloseable {
                 .disableCookieManagement()
                 .disableAuthCaching()
                 .disableContentCompression()
-                .disableConnectionState()
-                .useSystemProperties()
-                .build();
+                .disableConnectionState();
+        // An explicit proxy rather than useSystemProperties(): that one asks the system ProxySelector
+        // (and parses a URI) on every request, measurable on the hot path.
+        String proxyHost = System.getProperty("https.proxyHost");
+        if (proxyHost != null && !proxyHost.isBlank()) {
+            builder.setProxy(new HttpHost(proxyHost, Integer.getInteger("https.proxyPort", 443)));
+        }
+        this.client = builder.build();
         client.start();
     }
 
