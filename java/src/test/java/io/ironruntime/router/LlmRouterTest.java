@@ -23,7 +23,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -146,6 +148,68 @@ class LlmRouterTest {
         assertTrue(arrivals.get(4) - arrivals.get(0) > TimeUnit.MILLISECONDS.toNanos(450));
         assertEquals("Bearer " + KEY, seenAuthorization.get());
         assertEquals(5, r.stats().streamEvents() - 1); // five data events and [DONE] were parsed on the side
+    }
+
+    @Test
+    void manyConcurrentClientsEachGetTheirOwnCompleteAnswer() throws Exception {
+        upstream.createContext("/v1/echo", ex -> {
+            byte[] body = ex.getRequestBody().readAllBytes();
+            boolean stream = new String(body, StandardCharsets.UTF_8).contains("\"stream\":true");
+            ex.getResponseHeaders().add("Content-Type", stream ? "text/event-stream" : "application/json");
+            ex.sendResponseHeaders(200, stream ? 0 : body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                if (stream) {
+                    for (int i = 0; i < 5; i++) {
+                        out.write(("data: " + new String(body, StandardCharsets.UTF_8) + "\n\n").getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                    }
+                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                } else {
+                    out.write(body);
+                }
+            }
+        });
+        LlmRouter r = router("");
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .executor(Executors.newFixedThreadPool(8, d -> {
+                    Thread t = new Thread(d);
+                    t.setDaemon(true);
+                    return t;
+                })).build();
+        int clients = 48;
+        int perClient = 20;
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<String>> results = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int id = c;
+                results.add(pool.submit(() -> {
+                    for (int i = 0; i < perClient; i++) {
+                        boolean stream = (id + i) % 3 == 0;
+                        String body = "{\"model\":\"gpt-4o\",\"client\":" + id + ",\"n\":" + i
+                                + (stream ? ",\"stream\":true" : "") + "}";
+                        HttpResponse<String> resp = client.send(HttpRequest.newBuilder(URI.create(r.baseUrl() + "/echo"))
+                                .header("Authorization", "Bearer " + r.config().localToken())
+                                .header("Content-Type", "application/json")
+                                .timeout(java.time.Duration.ofSeconds(30))
+                                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                        String expected = stream ? ("data: " + body + "\n\n").repeat(5) + "data: [DONE]\n\n" : body;
+                        if (resp.statusCode() != 200 || !resp.body().equals(expected)) {
+                            return "client " + id + " request " + i + ": " + resp.statusCode() + " " + resp.body();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<String> f : results) {
+                String problem = f.get(120, TimeUnit.SECONDS);
+                assertEquals(null, problem);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        waitFor(() -> r.stats().inFlight() == 0);
+        assertEquals(clients * perClient, r.stats().proxied());
     }
 
     @Test
