@@ -6,7 +6,6 @@ Each run listens on a real port in front of the fake upstream, prints its banner
 freeing its port. Bad flags give exit status 2 and one ``iron-runtime: error:`` line.
 """
 
-import atexit
 import os
 import queue
 import re
@@ -14,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,6 +23,7 @@ import pytest
 
 import iron_runtime
 from fakes.upstream import reply_text
+from children import CHILD_CWD, child_env
 from helpers import IC_TOKEN, MSG, assert_no_secret, can_bind, free_port, refuses_connections
 
 REAL_KEY = "sk-test-CLIrealKEY-0123456789abcdefXYZ"  # what the fake must see, and no printed line
@@ -33,27 +32,6 @@ ECHO = reply_text("hello router")
 START_TIMEOUT = 60.0  # bound on reaching the banner (JVM start is 1-3 s; the machine is shared)
 STOP_TIMEOUT = 15.0  # bound on exiting after a signal
 PROMPT_STOP = 5.0  # what "promptly" means
-# Children run in an empty directory of their own: a JVM crash file (hs_err_pid*.log) must not land in the
-# checkout, and nothing in a shared directory may shadow a module (sys.path[0] is the cwd for -c and -m).
-CHILD_CWD = tempfile.mkdtemp(prefix="iron-runtime-test-")
-atexit.register(shutil.rmtree, CHILD_CWD, True)
-
-_PKG_PARENT = str(Path(iron_runtime.__file__).resolve().parent.parent)
-_CHILD_ENV_DROP = (
-    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
-    "IRON_RUNTIME_JAR", "IRON_RUNTIME_JVM_OPTS", "IRON_RUNTIME_TOKEN",
-    "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS",  # the JVM would print "Picked up ..." on stderr
-    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
-)
-
-
-def child_env(**extra: str) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _CHILD_ENV_DROP}
-    env["NO_PROXY"] = "127.0.0.1,localhost"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PKG_PARENT, env.get("PYTHONPATH")) if p)
-    env.update(extra)
-    return env
-
 
 class Child:
     """A command running in the background; its output is collected line by line by threads."""

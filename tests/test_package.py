@@ -7,15 +7,12 @@ Anything that depends on the state of a fresh process (import side effects, the 
 options, a JVM that must not start) runs in a real child interpreter; nothing is mocked.
 """
 
-import atexit
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
@@ -26,42 +23,13 @@ import pytest
 
 import iron_runtime
 from fakes.upstream import reply_text
+from children import CHILD_CWD, child_env
 from helpers import OPENAI_KEY, assert_no_secret, can_bind
 
 SECRET = OPENAI_KEY
 PUBLIC_NAMES = ["LlmRouter", "IronRuntimeError", "ConfigurationError", "JavaNotFoundError", "RouterStartError",
                 "__version__"]
 CHILD_TIMEOUT = 60.0  # a bound for every child process; normal runs take 0.1 to 3 s
-# Children run in an empty directory of their own: a JVM crash file (hs_err_pid*.log) must not land in the
-# checkout, and nothing in a shared directory may shadow a module (sys.path[0] is the cwd for -c and -m).
-CHILD_CWD = tempfile.mkdtemp(prefix="iron-runtime-test-")
-atexit.register(shutil.rmtree, CHILD_CWD, True)
-
-# The directory the tests import iron_runtime from (site-packages, or python/ in a source checkout).
-_PKG_PARENT = str(Path(iron_runtime.__file__).resolve().parent.parent)
-
-# Variables that would change what a child process does; each test sets what it needs.
-_CHILD_ENV_DROP = (
-    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL",
-    "IRON_RUNTIME_JAR", "IRON_RUNTIME_JVM_OPTS", "IRON_RUNTIME_TOKEN",
-    "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS",  # the JVM would print "Picked up ..."
-    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy",
-)
-
-
-def child_env(**extra: Optional[str]) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _CHILD_ENV_DROP}
-    env["NO_PROXY"] = "127.0.0.1,localhost"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PKG_PARENT, env.get("PYTHONPATH")) if p)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    for k, v in extra.items():
-        if v is None:
-            env.pop(k, None)
-        else:
-            env[k] = v
-    return env
-
-
 def run_child(code: str, args: Any = None, env: Optional[Dict[str, str]] = None,
               timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter; ``args`` reaches it as JSON in ``ARGS``."""

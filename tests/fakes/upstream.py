@@ -44,7 +44,6 @@ import json
 import re
 import select
 import socket
-import socketserver
 import struct
 import threading
 import time
