@@ -1,6 +1,7 @@
 package io.ironruntime.bridge;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ironruntime.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.config.RouterConfig;
@@ -14,7 +15,7 @@ import io.ironruntime.router.LlmRouter;
  * {@link io.ironruntime.router.RouterStartException}, which the Python side maps to its own exceptions.
  */
 public final class RouterBridge {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private final LlmRouter router;
 
     private RouterBridge(RouterConfig config) {

@@ -1,6 +1,7 @@
 package io.ironruntime.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ironruntime.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Version;
 import io.ironruntime.config.ConfigException;
@@ -18,7 +19,7 @@ import java.util.concurrent.CountDownLatch;
  * in any language. Provider keys come from the environment, never from flags (flags show up in ps).
  */
 public final class Main {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final List<String> ENV_NAMES = List.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER");
 
     private Main() {

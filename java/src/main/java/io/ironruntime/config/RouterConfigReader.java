@@ -3,6 +3,7 @@ package io.ironruntime.config;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ironruntime.Json;
 import io.ironruntime.provider.Provider;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -24,7 +25,7 @@ import java.util.Set;
  * JVM start, while Python's {@code os.environ} is what the user last set.
  */
 public final class RouterConfigReader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Set<String> KNOWN = Set.of("api_key", "server_url", "cache_ttl_seconds", "provider_key",
             "port", "host", "openai_base_url", "anthropic_base_url", "max_request_bytes", "connect_timeout",

@@ -1,12 +1,13 @@
 package io.ironruntime.provider;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ironruntime.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 
 /** Renders {@link ErrorReply}s as the provider's own error JSON, so the SDKs raise their usual errors. */
 public final class ProviderErrors {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private ProviderErrors() {
     }

@@ -1,6 +1,7 @@
 package io.ironruntime.router;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ironruntime.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Version;
@@ -9,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 
 /** The body of {@code GET /} and {@code GET /iron/health}: public facts only, no keys, no token. */
 final class HealthReport {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private final RouterConfig config;
     private final RouterStats stats;
     private final long startedMillis = System.currentTimeMillis();

@@ -2,6 +2,7 @@ package io.ironruntime.router;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ironruntime.Json;
 import io.ironruntime.config.KeyMode;
 import io.ironruntime.config.RouterConfig;
 import io.ironruntime.provider.ErrorReply;
@@ -15,7 +16,7 @@ import java.util.function.IntSupplier;
  * body stages once the whole body is in.
  */
 final class RequestStages {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     final List<RequestStage> head;
     final List<RequestStage> body;
