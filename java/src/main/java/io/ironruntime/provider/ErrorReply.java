@@ -43,8 +43,4 @@ public record ErrorReply(int status, String openaiType, String anthropicType, St
     public static ErrorReply unavailable(String code, String message) {
         return new ErrorReply(503, "server_error", "api_error", code, message);
     }
-
-    public static ErrorReply internal(String message) {
-        return new ErrorReply(500, "server_error", "api_error", "internal_error", message);
-    }
 }
