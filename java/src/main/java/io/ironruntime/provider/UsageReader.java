@@ -1,0 +1,114 @@
+package io.ironruntime.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ironruntime.Json;
+import io.ironruntime.cost.Usage;
+import java.io.IOException;
+
+/**
+ * Reads the token usage a provider reports, from a whole JSON body or from stream events, into a
+ * {@link Usage} split by billing kind. One instance per response; feed it every event (or the body)
+ * and ask {@link #usage()} at the end. Pure and not thread-safe.
+ *
+ * <ul>
+ * <li>OpenAI Chat Completions: {@code usage.prompt_tokens} (of which
+ * {@code prompt_tokens_details.cached_tokens} were cache reads) and {@code completion_tokens}; in a
+ * stream, the final chunk with empty {@code choices}.</li>
+ * <li>OpenAI Responses: {@code usage.input_tokens} (with {@code input_tokens_details.cached_tokens}) and
+ * {@code output_tokens}; in a stream, the {@code response.completed} (or {@code .incomplete}) event.</li>
+ * <li>Anthropic Messages: {@code usage.input_tokens}, {@code cache_read_input_tokens},
+ * {@code cache_creation_input_tokens}, {@code output_tokens}; in a stream, {@code message_start}
+ * carries the input side and {@code message_delta} the cumulative output (and, in newer API versions,
+ * updated input counts).</li>
+ * </ul>
+ */
+public final class UsageReader {
+    private long input;
+    private long cacheRead;
+    private long cacheWrite;
+    private long output;
+    private boolean seen;
+
+    /** A whole JSON response body. */
+    public void acceptBody(byte[] json) {
+        JsonNode root = parse(json);
+        if (root != null) {
+            read(root.get("usage"));
+        }
+    }
+
+    /** One SSE event of a stream. */
+    public void acceptEvent(SseEvent event) {
+        if (event.data() == null || event.data().equals("[DONE]")) {
+            return;
+        }
+        JsonNode root = parse(event.data());
+        if (root == null || !root.isObject()) {
+            return;
+        }
+        String type = root.path("type").asText("");
+        switch (type) {
+            case "message_start" -> read(root.path("message").get("usage"));
+            case "message_delta" -> read(root.get("usage"));
+            case "response.completed", "response.incomplete", "response.failed" -> read(root.path("response").get("usage"));
+            default -> read(root.get("usage")); // OpenAI chat chunks carry no type; the last one has usage
+        }
+    }
+
+    /** True once any usage was reported. */
+    public boolean hasUsage() {
+        return seen;
+    }
+
+    public Usage usage() {
+        return new Usage(input, cacheRead, cacheWrite, output);
+    }
+
+    private void read(JsonNode usage) {
+        if (usage == null || !usage.isObject()) {
+            return;
+        }
+        if (usage.has("prompt_tokens") || usage.has("completion_tokens")) { // OpenAI Chat Completions
+            long cached = count(usage.path("prompt_tokens_details").get("cached_tokens"));
+            long prompt = count(usage.get("prompt_tokens"));
+            set(Math.max(prompt - cached, 0), cached, 0, count(usage.get("completion_tokens")));
+        } else if (usage.has("input_tokens_details")) { // OpenAI Responses
+            long cached = count(usage.path("input_tokens_details").get("cached_tokens"));
+            set(Math.max(count(usage.get("input_tokens")) - cached, 0), cached, 0, count(usage.get("output_tokens")));
+        } else { // Anthropic: fields present in this event update what earlier events said
+            seen = true;
+            input = usage.has("input_tokens") ? count(usage.get("input_tokens")) : input;
+            cacheRead = usage.has("cache_read_input_tokens") ? count(usage.get("cache_read_input_tokens")) : cacheRead;
+            cacheWrite = usage.has("cache_creation_input_tokens") ? count(usage.get("cache_creation_input_tokens")) : cacheWrite;
+            output = usage.has("output_tokens") ? count(usage.get("output_tokens")) : output;
+        }
+    }
+
+    private void set(long in, long read, long write, long out) {
+        seen = true;
+        input = in;
+        cacheRead = read;
+        cacheWrite = write;
+        output = out;
+    }
+
+    private static long count(JsonNode n) {
+        return n != null && n.canConvertToLong() && n.asLong() > 0 ? n.asLong() : 0;
+    }
+
+    private static JsonNode parse(byte[] json) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}
