@@ -1,0 +1,240 @@
+package io.ironruntime.state;
+
+import io.ironruntime.cost.Money;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The request ledger in one SQLite file, readable with Python's {@code sqlite3}:
+ *
+ * <pre>
+ * ledger(id INTEGER PRIMARY KEY, ts_ms, request_id UNIQUE, budget_id, agent_id, provider, model,
+ *        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
+ *        cost_picos  -- exact, pico-dollars (1e-12 USD)
+ *        cost_usd    -- the same as a float, for reading
+ *        cost_known, status, latency_ms, attempts)
+ * </pre>
+ *
+ * Rows are appended by a writer thread in batched transactions, so the request path only enqueues.
+ * The journal is WAL with {@code synchronous=NORMAL}: a committed row survives the process being
+ * killed at any moment. The queue is bounded; when it is full the caller writes the row itself
+ * rather than dropping a money record.
+ */
+public final class LedgerStore implements AutoCloseable {
+    static final int SCHEMA_VERSION = 1;
+    private static final int QUEUE = 65_536;
+    private static final String INSERT = "INSERT OR IGNORE INTO ledger (ts_ms, request_id, budget_id, agent_id,"
+            + " provider, model, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_picos,"
+            + " cost_usd, cost_known, status, latency_ms, attempts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+    private final Connection connection;
+    private final BlockingQueue<LedgerRow> queue = new ArrayBlockingQueue<>(QUEUE);
+    private final Thread writer;
+    private final Object written = new Object();
+    private long enqueued;
+    private long committed;
+    private volatile boolean closing;
+    private volatile Exception lastFailure;
+
+    private LedgerStore(Connection connection) {
+        this.connection = connection;
+        this.writer = new Thread(this::drain, "iron-ledger-writer");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    /** Opens (creating the file, its directory and the schema when needed). */
+    public static LedgerStore open(Path file) throws SQLException {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        } catch (java.io.IOException e) {
+            throw new SQLException("cannot create the directory of " + file + ": " + e.getMessage(), e);
+        }
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        config.setBusyTimeout(10_000);
+        Connection c = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        migrate(c);
+        return new LedgerStore(c);
+    }
+
+    private static void migrate(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+            int version = 0;
+            try (ResultSet r = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+                if (r.next()) {
+                    version = r.getInt(1);
+                }
+            }
+            if (version > SCHEMA_VERSION) {
+                throw new SQLException("the ledger was written by a newer iron-runtime (schema " + version + ")");
+            }
+            if (version < 1) {
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                        + " ts_ms INTEGER NOT NULL, request_id TEXT NOT NULL UNIQUE, budget_id TEXT, agent_id TEXT,"
+                        + " provider TEXT NOT NULL, model TEXT, input_tokens INTEGER NOT NULL,"
+                        + " cache_read_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL,"
+                        + " output_tokens INTEGER NOT NULL, cost_picos INTEGER NOT NULL, cost_usd REAL NOT NULL,"
+                        + " cost_known INTEGER NOT NULL, status INTEGER NOT NULL, latency_ms INTEGER NOT NULL,"
+                        + " attempts INTEGER NOT NULL DEFAULT 1)");
+                s.executeUpdate("CREATE INDEX IF NOT EXISTS ledger_budget ON ledger (budget_id)");
+                s.executeUpdate("INSERT INTO schema_version (version) VALUES (1)");
+            }
+        }
+    }
+
+    /** Queues a row; never blocks unless the queue is full, and then writes it here instead. */
+    public void append(LedgerRow row) {
+        synchronized (written) {
+            enqueued++;
+        }
+        if (!queue.offer(row)) {
+            writeBatch(List.of(row));
+        }
+    }
+
+    /** Waits until every row appended so far is committed; false when that took longer than the timeout. */
+    public boolean flush(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        synchronized (written) {
+            long target = enqueued;
+            while (committed < target) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                written.wait(left);
+            }
+            return true;
+        }
+    }
+
+    /** The last write failure (rows are kept and retried), or null. */
+    public Exception lastFailure() {
+        return lastFailure;
+    }
+
+    /** The total cost of the rows of a budget, in pico-dollars. */
+    public long spentPicos(String budgetId) throws SQLException {
+        synchronized (connection) {
+            try (PreparedStatement p = connection.prepareStatement(
+                    "SELECT COALESCE(SUM(cost_picos), 0) FROM ledger WHERE budget_id = ?")) {
+                p.setString(1, budgetId);
+                try (ResultSet r = p.executeQuery()) {
+                    return r.next() ? r.getLong(1) : 0;
+                }
+            }
+        }
+    }
+
+    private void drain() {
+        List<LedgerRow> batch = new ArrayList<>();
+        while (!closing || !queue.isEmpty()) {
+            try {
+                LedgerRow first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, 999);
+                while (!tryWrite(batch)) {
+                    Thread.sleep(1_000); // a money record is retried, never dropped
+                }
+                batch.clear();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private boolean tryWrite(List<LedgerRow> rows) {
+        try {
+            writeBatch(rows);
+            lastFailure = null;
+            return true;
+        } catch (IllegalStateException e) {
+            lastFailure = e;
+            return false;
+        }
+    }
+
+    private void writeBatch(List<LedgerRow> rows) {
+        synchronized (connection) {
+            try {
+                connection.setAutoCommit(false);
+                try (PreparedStatement p = connection.prepareStatement(INSERT)) {
+                    for (LedgerRow r : rows) {
+                        bind(p, r);
+                        p.addBatch();
+                    }
+                    p.executeBatch();
+                }
+                connection.commit();
+            } catch (SQLException e) {
+                try {
+                    connection.rollback();
+                } catch (SQLException ignored) {
+                    // the original failure is the one to report
+                }
+                throw new IllegalStateException("the ledger could not be written: " + e.getMessage(), e);
+            } finally {
+                try {
+                    connection.setAutoCommit(true);
+                } catch (SQLException ignored) {
+                    // the connection is unusable anyway
+                }
+            }
+        }
+        synchronized (written) {
+            committed += rows.size();
+            written.notifyAll();
+        }
+    }
+
+    private static void bind(PreparedStatement p, LedgerRow r) throws SQLException {
+        p.setLong(1, r.timestampMs());
+        p.setString(2, r.requestId());
+        p.setString(3, r.budgetId());
+        p.setString(4, r.agentId());
+        p.setString(5, r.provider());
+        p.setString(6, r.model());
+        p.setLong(7, r.inputTokens());
+        p.setLong(8, r.cacheReadTokens());
+        p.setLong(9, r.cacheWriteTokens());
+        p.setLong(10, r.outputTokens());
+        p.setLong(11, r.costPicos());
+        p.setDouble(12, Money.picosToDollars(r.costPicos()));
+        p.setInt(13, r.costKnown() ? 1 : 0);
+        p.setInt(14, r.status());
+        p.setLong(15, r.latencyMs());
+        p.setInt(16, r.attempts());
+    }
+
+    /** Writes what is queued, then closes the file. */
+    @Override
+    public void close() throws SQLException {
+        closing = true;
+        try {
+            writer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (connection) {
+            connection.close();
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.ironruntime.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteConfig;
+
+class LedgerStoreTest {
+    @TempDir
+    Path dir;
+
+    static LedgerRow row(String requestId, String budgetId, long costPicos) {
+        return new LedgerRow(System.currentTimeMillis(), requestId, budgetId, null, "openai", "gpt-4o-mini",
+                100, 0, 0, 20, costPicos, true, 200, 12, 1);
+    }
+
+    private static long[] countAndSum(Path db) throws Exception {
+        try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite:" + db);
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT COUNT(*), COALESCE(SUM(cost_picos), 0) FROM ledger")) {
+            r.next();
+            return new long[] {r.getLong(1), r.getLong(2)};
+        }
+    }
+
+    @Test
+    void concurrentAppendsAreAllCommittedAndReadableWithPlainSql() throws Exception {
+        Path db = dir.resolve("state/iron.db");
+        try (LedgerStore store = LedgerStore.open(db)) {
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int id = t;
+                Thread th = new Thread(() -> {
+                    for (int i = 0; i < 500; i++) {
+                        store.append(row("req-" + id + "-" + i, "team", 1_000 + i));
+                    }
+                });
+                threads.add(th);
+                th.start();
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            assertTrue(store.flush(30_000));
+            long expected = 8L * (500L * 1_000 + 499L * 500 / 2);
+            assertEquals(expected, store.spentPicos("team"));
+            assertEquals(0, store.spentPicos("other"));
+        }
+        long[] cs = countAndSum(db);
+        assertEquals(4_000, cs[0]);
+        assertEquals(8L * (500L * 1_000 + 499L * 500 / 2), cs[1]);
+    }
+
+    @Test
+    void aRequestIsRecordedOnceAndSpendSurvivesReopening() throws Exception {
+        Path db = dir.resolve("iron.db");
+        try (LedgerStore store = LedgerStore.open(db)) {
+            store.append(row("req-1", "b", 5_000));
+            store.append(row("req-1", "b", 5_000)); // a retried settle of the same request
+            store.append(row("req-2", "b", 7_000));
+            assertTrue(store.flush(30_000));
+        }
+        try (LedgerStore again = LedgerStore.open(db)) {
+            assertEquals(12_000, again.spentPicos("b"));
+        }
+    }
+
+    @Test
+    void aKilledProcessLosesNoCommittedRow() throws Exception {
+        Path db = dir.resolve("crash.db");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                LedgerCrashChild.class.getName(), db.toString()).redirectErrorStream(true).start();
+        long lastCommitted = 0;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            String line;
+            while (lastCommitted < 1_000 && System.nanoTime() < deadline && (line = out.readLine()) != null) {
+                if (line.startsWith("committed ")) {
+                    lastCommitted = Long.parseLong(line.substring(10));
+                }
+            }
+            child.destroyForcibly(); // SIGKILL: no shutdown hook, no close
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+        } finally {
+            child.destroyForcibly();
+        }
+        assertTrue(lastCommitted >= 1_000, "the child reported " + lastCommitted + " committed rows");
+        long[] cs = countAndSum(db);
+        assertTrue(cs[0] >= lastCommitted, "rows " + cs[0] + " < committed " + lastCommitted);
+        assertEquals(cs[0] * 1_000, cs[1], "every row is whole");
+        try (LedgerStore reopened = LedgerStore.open(db)) {
+            assertEquals(cs[1], reopened.spentPicos("crash-budget"), "the persisted spend is the sum of the rows");
+        }
+    }
+}
