@@ -236,12 +236,7 @@ def test_python_cli_bad_input(flags, env, words):
     port_flags = [] if "--port" in flags else ["--port", str(free_port())]
     proc = run_to_end([sys.executable, "-m", "iron_runtime", "router"] + port_flags + flags,
                       child_env(OPENAI_API_KEY=REAL_KEY, **env))
-    assert proc.returncode == 2, "exit status %s\n%s%s" % (proc.returncode, proc.stdout, proc.stderr)
-    line = assert_one_error_line(proc)
-    for word in words:
-        assert word in line, line
-    assert proc.stdout == ""
-    assert_no_secret(proc.stdout + proc.stderr, REAL_KEY, IC_TOKEN)
+    assert_bad_input_rejected(proc, words)
 
 
 # ----------------------------------------------------------------------------- Java CLI
@@ -275,6 +270,16 @@ def test_java_cli_serves_with_fixed_token_and_stops_on_sigterm(oai_up):
         child.kill()
 
 
+def assert_bad_input_rejected(proc, words) -> None:
+    """Exit status 2, one `iron-runtime: error:` line naming ``words``, nothing on stdout, no secret."""
+    assert proc.returncode == 2, "exit status %s\n%s%s" % (proc.returncode, proc.stdout, proc.stderr)
+    line = assert_one_error_line(proc)
+    for word in words:
+        assert word in line, line
+    assert proc.stdout == ""
+    assert_no_secret(proc.stdout + proc.stderr, REAL_KEY, IC_TOKEN)
+
+
 @pytest.mark.parametrize("flags, env, words", [
     (["--port", "nope"], {}, ["--port", "nope"]),
     (["--port", "99999"], {}, ["port", "99999"]),
@@ -283,12 +288,7 @@ def test_java_cli_serves_with_fixed_token_and_stops_on_sigterm(oai_up):
 def test_java_cli_bad_input(flags, env, words):
     port_flags = [] if "--port" in flags else ["--port", str(free_port())]
     proc = run_to_end(java_cli() + ["router"] + port_flags + flags, child_env(OPENAI_API_KEY=REAL_KEY, **env))
-    assert proc.returncode == 2, "exit status %s\n%s%s" % (proc.returncode, proc.stdout, proc.stderr)
-    line = assert_one_error_line(proc)
-    for word in words:
-        assert word in line, line
-    assert proc.stdout == ""
-    assert_no_secret(proc.stdout + proc.stderr, REAL_KEY, IC_TOKEN)
+    assert_bad_input_rejected(proc, words)
 
 
 def test_java_cli_version_matches_package():

@@ -233,8 +233,9 @@ def test_invalid_jvm_opts_raise_iron_runtime_error(bad_opt):
     assert_no_secret(proc.stdout + proc.stderr + caught["str"], SECRET)
 
 
-def test_jvm_option_that_makes_hotspot_exit_raises_instead_of_killing_python():
-    proc = run_child("""
+def construct_in_child(**env: str) -> Any:
+    """Constructs a router in a fresh interpreter; the IronRuntimeError text it raised, if any, is in result_of."""
+    return run_child("""
         from iron_runtime import IronRuntimeError, LlmRouter
         try:
             LlmRouter(provider_key=ARGS)
@@ -242,7 +243,11 @@ def test_jvm_option_that_makes_hotspot_exit_raises_instead_of_killing_python():
         except IronRuntimeError as exc:
             caught = str(exc)
         print("RESULT " + json.dumps({"caught": caught}))
-    """, SECRET, env=child_env(IRON_RUNTIME_JVM_OPTS="-Xmx1k"))
+    """, SECRET, env=child_env(**env))
+
+
+def test_jvm_option_that_makes_hotspot_exit_raises_instead_of_killing_python():
+    proc = construct_in_child(IRON_RUNTIME_JVM_OPTS="-Xmx1k")
     assert proc.returncode == 0, "process died (rc=%s): %s" % (proc.returncode, proc.stderr.strip())
     assert "-Xmx1k" in (result_of(proc)["caught"] or "")
 
@@ -320,15 +325,7 @@ def test_iron_runtime_jar_not_a_file(tmp_path, kind):
 def test_iron_runtime_jar_that_is_not_the_engine_raises_iron_runtime_error(tmp_path):
     bogus = tmp_path / "not-the-engine.jar"
     bogus.write_bytes(b"")
-    proc = run_child("""
-        from iron_runtime import IronRuntimeError, LlmRouter
-        try:
-            LlmRouter(provider_key=ARGS)
-            caught = None
-        except IronRuntimeError as exc:
-            caught = str(exc)
-        print("RESULT " + json.dumps({"caught": caught}))
-    """, SECRET, env=child_env(IRON_RUNTIME_JAR=str(bogus)))
+    proc = construct_in_child(IRON_RUNTIME_JAR=str(bogus))
     assert proc.returncode == 0, proc.stderr.strip().splitlines()[-1:]
     assert "IRON_RUNTIME_JAR" in (result_of(proc)["caught"] or "")
 

@@ -1,18 +1,3 @@
 """iron_cage: the original project's import name; the same public names as iron_runtime."""
-from iron_runtime import (
-    ConfigurationError,
-    IronRuntimeError,
-    JavaNotFoundError,
-    LlmRouter,
-    RouterStartError,
-    __version__,
-)
-
-__all__ = [
-    "LlmRouter",
-    "IronRuntimeError",
-    "ConfigurationError",
-    "JavaNotFoundError",
-    "RouterStartError",
-    "__version__",
-]
+from iron_runtime import *  # noqa: F401,F403  (the very same objects)
+from iron_runtime import __all__, __version__  # noqa: F401

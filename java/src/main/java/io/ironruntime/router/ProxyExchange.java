@@ -329,7 +329,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     return;
                 }
                 relay = ResponseRelay.of(ResponseRelay.shapeOf(entity.getContentType(), entity.getContentEncoding()), this);
-                if (relay.shape() == ResponseRelay.Shape.JSON) {
+                if (relay.holdsHead()) {
                     deferredHead = response; // sent with the exact length once the whole body is in
                     deferredEntity = entity;
                 } else {
@@ -360,7 +360,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     throw new IOException("client disconnected");
                 }
                 relay.accept(src, ProxyExchange.this::enqueue);
-                if (deferredHead != null && !((ResponseRelay.Json) relay).collecting()) {
+                if (deferredHead != null && !relay.holdsHead()) {
                     try {
                         sendHead(deferredHead, deferredEntity, -1);
                     } catch (HttpException e) {
@@ -371,7 +371,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                 if (pendingBytes > 0) {
                     wakeClient();
                 }
-                if (relay.shape() == ResponseRelay.Shape.JSON) {
+                if (relay.holdsHead()) {
                     grantUpstreamCapacity(); // collected, not queued: keep reading
                 }
             }

@@ -60,6 +60,11 @@ abstract class ResponseRelay {
 
     abstract Shape shape();
 
+    /** True while the relay collects the whole body: the response head waits for its exact length. */
+    boolean holdsHead() {
+        return false;
+    }
+
     static final class Sse extends ResponseRelay {
         private final SseParser parser = new SseParser();
 
@@ -133,8 +138,8 @@ abstract class ResponseRelay {
             out.accept(ByteBuffer.wrap(whole));
         }
 
-        /** True while nothing has been emitted: the response head can still wait for the whole body. */
-        boolean collecting() {
+        @Override
+        boolean holdsHead() {
             return !overflowed;
         }
 
