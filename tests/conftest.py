@@ -7,6 +7,7 @@ found in ``target/``).
 
 import os
 import sys
+import tempfile
 
 import pytest
 
@@ -19,6 +20,9 @@ except ImportError:  # pragma: no cover - source checkout
     sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
 
 from fakes.upstream import FakeUpstream  # noqa: E402
+
+# Routers keep a ledger database under $IRON_RUNTIME_HOME: never the user's real one in tests.
+os.environ["IRON_RUNTIME_HOME"] = tempfile.mkdtemp(prefix="iron-runtime-test-home-")
 from helpers import ANTHROPIC_KEY, OPENAI_KEY  # noqa: E402
 
 # Variables that change what a router or an SDK does; the tests control them.
@@ -82,6 +86,7 @@ def router(_oai_up_module, _ant_up_module):
             anthropic_base_url=_ant_up_module.origin,
             read_timeout=20,
             connect_timeout=5,
+            unknown_model="allow",  # scenario models like gpt-4o-fake-slow-5 have no price
         )
     try:
         yield r
@@ -97,6 +102,7 @@ def make_router():
     made = []
 
     def make(**kwargs):
+        kwargs.setdefault("unknown_model", "allow")  # scenario models like gpt-4o-fake-slow-5 have no price
         r = LlmRouter(**kwargs)
         made.append(r)
         return r

@@ -211,3 +211,9 @@ def assert_incremental(arrivals: list, rec, min_early: int = 2) -> None:
     assert arrivals and arrivals[0] < last_sent - 0.15, (
         "first event reached the client %.3fs after the fake wrote its last one (buffered?)" % (arrivals[0] - last_sent))
     assert len(early) >= min_early, "only %d events arrived before the stream ended upstream" % len(early)
+
+
+def as_forwarded(event: str) -> str:
+    """An OpenAI chat event as a client that did not ask for usage receives it: the router asked
+    the provider for usage on its behalf and removes the ``"usage":null`` member it adds."""
+    return event.replace(',"usage":null', "")

@@ -259,3 +259,157 @@ def test_stop_with_open_stream_is_fast():
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     sock.close()
+
+
+# ---------------------------------------------------------------- output bounds, cache writes, missing usage
+
+
+def test_output_bound_is_recorded_and_absent_bound_changes_nothing(up):
+    c = oai(up).chat.completions.create(model="gpt-4o", messages=MSG)
+    assert up.last.output_bound is None and not up.last.truncated and c.choices[0].finish_reason == "stop"
+    c = oai(up).chat.completions.create(model="gpt-4o", messages=MSG, max_completion_tokens=1000)
+    assert up.last.output_bound == 1000 and not up.last.truncated
+    assert c.choices[0].finish_reason == "stop" and c.choices[0].message.content == reply_text("hello fake world")
+    # max_completion_tokens wins over the legacy max_tokens; non-integers count as absent and do not crash
+    oai(up).chat.completions.create(model="gpt-4o", messages=MSG, max_completion_tokens=2, max_tokens=50)
+    assert up.last.output_bound == 2
+    for bad in ("7", 2.5, True, None, [3]):
+        r = oai(up).chat.completions.create(model="gpt-4o", messages=MSG, extra_body={"max_completion_tokens": bad})
+        assert up.last.output_bound is None and r.choices[0].finish_reason == "stop"
+    oai(up).chat.completions.create(model="gpt-4o", messages=MSG, extra_body={"max_completion_tokens": "x",
+                                                                              "max_tokens": 4})
+    assert up.last.output_bound == 4
+
+
+def test_chat_max_tokens_truncates_non_stream(up):
+    full = split_chunks(reply_text("hello fake world"))
+    assert len(full) > 2
+    for field in ("max_completion_tokens", "max_tokens"):
+        c = oai(up).chat.completions.create(model="gpt-4o", messages=MSG, **{field: 2})
+        assert c.choices[0].finish_reason == "length"
+        assert c.choices[0].message.content == "".join(full[:2])
+        assert c.usage.completion_tokens == 2 and c.usage.total_tokens == c.usage.prompt_tokens + 2
+        rec = up.last
+        assert rec.output_bound == 2 and rec.truncated and rec.reply == "".join(full[:2])
+        assert rec.usage == c.usage.model_dump(exclude_unset=True) and rec.usage["completion_tokens"] == 2
+    # exactly the number of deltas: nothing to cut
+    c = oai(up).chat.completions.create(model="gpt-4o", messages=MSG, max_tokens=len(full))
+    assert c.choices[0].finish_reason == "stop" and not up.last.truncated
+
+
+def test_chat_max_tokens_truncates_stream(up):
+    chunks = list(oai(up).chat.completions.create(
+        model="gpt-4o-fake-long-50", messages=MSG, stream=True, max_completion_tokens=5,
+        stream_options={"include_usage": True}))
+    deltas = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(deltas) == 5 and "".join(deltas) == up.last.reply
+    assert chunks[-2].choices[0].finish_reason == "length"
+    assert chunks[-1].usage.completion_tokens == 5
+    assert up.last.usage["completion_tokens"] == 5 and up.last.output_bound == 5
+
+
+def test_responses_max_output_tokens_incomplete(up):
+    c = oai(up)
+    full = split_chunks(reply_text("bounded responses input here"))
+    r = c.responses.create(model="gpt-4o", input="bounded responses input here", max_output_tokens=3)
+    assert r.status == "incomplete" and r.incomplete_details.reason == "max_output_tokens"
+    assert r.output_text == "".join(full[:3]) and r.usage.output_tokens == 3
+    assert r.usage.total_tokens == r.usage.input_tokens + 3
+    assert up.last.output_bound == 3 and up.last.truncated and up.last.usage["output_tokens"] == 3
+    events = list(c.responses.create(model="gpt-4o", input="bounded responses input here",
+                                     max_output_tokens=3, stream=True))
+    types = [e.type for e in events]
+    assert types[-1] == "response.incomplete" and "response.completed" not in types
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "".join(full[:3])
+    final = events[-1].response
+    assert final.status == "incomplete" and final.incomplete_details.reason == "max_output_tokens"
+    assert final.usage.output_tokens == 3 and up.last.usage == final.usage.model_dump(exclude_unset=True)
+    # a large enough bound completes normally
+    r = c.responses.create(model="gpt-4o", input="x", max_output_tokens=100)
+    assert r.status == "completed" and r.incomplete_details is None and up.last.output_bound == 100
+
+
+def test_anthropic_max_tokens_truncates(up):
+    c = ant(up)
+    full = split_chunks(reply_text("hello fake world"))
+    m = c.messages.create(model="claude-x", max_tokens=2, messages=MSG)
+    assert m.stop_reason == "max_tokens" and m.content[0].text == "".join(full[:2])
+    assert m.usage.output_tokens == 2 and up.last.output_bound == 2 and up.last.truncated
+    events = list(c.messages.create(model="claude-x-fake-long-30", max_tokens=4, messages=MSG, stream=True))
+    deltas = [e.delta.text for e in events if e.type == "content_block_delta"]
+    md = [e for e in events if e.type == "message_delta"][0]
+    assert len(deltas) == 4 and md.delta.stop_reason == "max_tokens" and md.usage.output_tokens == 4
+    assert up.last.usage["output_tokens"] == 4
+    m = c.messages.create(model="claude-x", max_tokens=100, messages=MSG)
+    assert m.stop_reason == "end_turn" and up.last.output_bound == 100 and not up.last.truncated
+
+
+def test_cachewrite_scenario(up):
+    c = ant(up)
+    base = c.messages.create(model="claude-x", max_tokens=100, messages=MSG).usage.input_tokens
+    m = c.messages.create(model="claude-x", max_tokens=100, messages=MSG,
+                          extra_headers={"x-fake-scenario": "cachewrite:3,cached:2"})
+    assert m.usage.cache_creation_input_tokens == 3 and m.usage.cache_read_input_tokens == 2
+    assert m.usage.input_tokens == base - 5
+    assert up.last.usage["cache_creation_input_tokens"] == 3
+    # never makes input negative
+    m = c.messages.create(model="claude-x-fake-cachewrite-100000", max_tokens=100, messages=MSG)
+    assert m.usage.input_tokens == 0 and m.usage.cache_creation_input_tokens == base
+    events = list(c.messages.create(model="claude-x", max_tokens=100, messages=MSG, stream=True,
+                                    extra_headers={"x-fake-scenario": "cachewrite:4"}))
+    assert events[0].message.usage.cache_creation_input_tokens == 4
+    md = [e for e in events if e.type == "message_delta"][0]
+    assert md.usage.cache_creation_input_tokens == 4 and md.usage.input_tokens == base - 4
+    # ignored by OpenAI
+    r = oai(up).chat.completions.create(model="gpt-4o", messages=MSG, extra_headers={"x-fake-scenario": "cachewrite:3"})
+    assert r.usage.prompt_tokens_details.cached_tokens == 0
+    r = oai(up).responses.create(model="gpt-4o", input="hi", extra_headers={"x-fake-scenario": "cachewrite:3"})
+    assert r.usage.input_tokens_details.cached_tokens == 0
+
+
+def _raw(up, path, body, scenario, anthropic_api=False):
+    conn = http.client.HTTPConnection("127.0.0.1", up.port, timeout=5)
+    headers = {"content-type": "application/json", "x-fake-scenario": scenario}
+    if anthropic_api:
+        headers["anthropic-version"] = "2023-06-01"
+    conn.request("POST", path, body=json.dumps(body).encode(), headers=headers)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    assert r.status == 200
+    return data
+
+
+def test_nousage_non_stream(up):
+    obj = json.loads(_raw(up, "/v1/chat/completions", {"model": "gpt-4o", "messages": MSG}, "nousage"))
+    assert "usage" not in obj and obj["choices"][0]["message"]["content"] == reply_text("hello fake world")
+    assert up.last.usage is None
+    obj = json.loads(_raw(up, "/v1/responses", {"model": "gpt-4o", "input": "hi"}, "nousage"))
+    assert "usage" not in obj and obj["status"] == "completed" and up.last.usage is None
+    obj = json.loads(_raw(up, "/v1/messages", {"model": "claude-x", "max_tokens": 100, "messages": MSG},
+                          "nousage", anthropic_api=True))
+    assert "usage" not in obj and obj["stop_reason"] == "end_turn" and up.last.usage is None
+    # with truncation too
+    obj = json.loads(_raw(up, "/v1/messages", {"model": "claude-x", "max_tokens": 1, "messages": MSG},
+                          "nousage", anthropic_api=True))
+    assert "usage" not in obj and obj["stop_reason"] == "max_tokens" and up.last.usage is None
+    # the SDKs still parse it
+    c = oai(up).chat.completions.create(model="gpt-4o-fake-nousage", messages=MSG)
+    assert c.usage is None
+
+
+def test_nousage_stream(up):
+    chunks = list(oai(up).chat.completions.create(
+        model="gpt-4o-fake-nousage", messages=MSG, stream=True, stream_options={"include_usage": True}))
+    assert all(c.choices for c in chunks) and all(c.usage is None for c in chunks)
+    assert '"usage":{' not in "".join(up.last.events) and up.last.usage is None
+    events = list(oai(up).responses.create(model="gpt-4o-fake-nousage", input="hi", stream=True))
+    assert events[-1].type == "response.completed" and events[-1].response.usage is None
+    assert up.last.usage is None and '"usage":{' not in "".join(up.last.events)
+    events = list(ant(up).messages.create(model="claude-x-fake-nousage", max_tokens=100, messages=MSG, stream=True))
+    assert [e.type for e in events][-1] == "message_stop"
+    sent = [json.loads(t.split("data: ", 1)[1]) for t in up.last.events]
+    start = [d for d in sent if d["type"] == "message_start"][0]
+    delta = [d for d in sent if d["type"] == "message_delta"][0]
+    assert "usage" not in start["message"] and "usage" not in delta
+    assert delta["delta"]["stop_reason"] == "end_turn" and up.last.usage is None

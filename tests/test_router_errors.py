@@ -13,7 +13,7 @@ import pytest
 
 from fakes.upstream import reply_text
 from helpers import (
-    ANTHROPIC_KEY, MSG, OPENAI_KEY, ant_async, ant_client, assert_anthropic_error, assert_no_secret,
+    ANTHROPIC_KEY, MSG, as_forwarded, OPENAI_KEY, ant_async, ant_client, assert_anthropic_error, assert_no_secret,
     assert_openai_error, free_port, oai_async, oai_client, raw,
 )
 
@@ -358,7 +358,7 @@ def test_events_right_before_upstream_truncation_are_delivered(router, oai_up):
     received whole, so they reach the client before the stream ends."""
     r = raw(router, "POST", "/v1/chat/completions", dict(CHAT, stream=True), {"x-fake-scenario": "drop:4,delay:0"})
     assert r.status == 200
-    sent = oai_up.last.events
+    sent = [as_forwarded(e) for e in oai_up.last.events]
     assert len(sent) == 4
     missing = [e for e in sent if e not in r.text.replace("\r\n", "\n")]
     assert not missing, "%d of 4 events received before the drop were not forwarded: %r" % (len(missing), r.text[-300:])
@@ -406,7 +406,7 @@ def test_upstream_drop_raw_client_sees_end(router, oai_up):
     if data.count(b"data: ") == 3:
         last = data.rsplit(b"data: ", 1)[1].split(b"\n", 1)[0]
         assert_openai_error(json.loads(last))
-    sent = [e.encode() for e in oai_up.last.events]
+    sent = [as_forwarded(e).encode() for e in oai_up.last.events]
     assert len(sent) == 2 and all(e in data for e in sent)
 
 
@@ -430,7 +430,7 @@ def test_client_disconnect_cancels_upstream_async_anthropic(router, ant_up):
 
     async def main():
         c = ant_async(router)
-        s = await c.messages.create(model=CLAUDE + "-fake-long-200", max_tokens=10, messages=MSG, stream=True)
+        s = await c.messages.create(model=CLAUDE + "-fake-long-200", max_tokens=1000, messages=MSG, stream=True)
         n = 0
         async for _ in s:
             n += 1

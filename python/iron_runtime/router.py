@@ -8,23 +8,30 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import math
 import operator
 import os
 import re
 import threading
 import weakref
+from decimal import Decimal
 from numbers import Real
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _jvm
 from .errors import ConfigurationError, java_errors
+
+_log = logging.getLogger("iron_runtime")
 
 __all__ = ["LlmRouter"]
 
 _PROVIDERS = ("openai", "anthropic")
 # Environment read at construction and handed to the engine, which resolves the key mode.
-_ENV_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER")
+_ENV_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER", "IRON_RUNTIME_HOME")
+_UNKNOWN_MODEL = ("block", "allow")
+# How long the alert thread waits inside Java per poll: bounds how long close() waits for it.
+_ALERT_POLL_MS = 200
 
 ProviderKey = Union[str, Mapping[str, Optional[str]]]
 
@@ -38,7 +45,7 @@ _exit_hook_registered = False
 def _stop_live_routers() -> None:
     for router in list(_live_routers):
         try:
-            router._bridge.stop()
+            router.close()
         except BaseException:
             pass
 
@@ -111,6 +118,92 @@ def _provider_key(value: Any) -> Union[None, str, Dict[str, str]]:
     return keys
 
 
+def _dollars(name: str, value: Any) -> str:
+    """A dollar amount as exact decimal text for the engine (which holds money as integers)."""
+    if isinstance(value, bool) or not isinstance(value, (Real, Decimal)):
+        raise TypeError(f"{name} must be a number of US dollars, not {_type_name(value)}")
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, int):
+        amount = Decimal(value)
+    else:  # floats by their shortest repr: 0.1 means exactly 0.1 dollars
+        amount = Decimal(repr(float(value)))
+    if not amount.is_finite():
+        raise ConfigurationError(f"{name} must be a finite number of US dollars, got {value!r}")
+    if amount < 0:
+        raise ConfigurationError(f"{name} cannot be negative, got {value!r}")
+    return str(amount)
+
+
+def _opt_path(name: str, value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        return os.fspath(value)
+    raise TypeError(f"{name} must be a path (str or os.PathLike) or None, not {_type_name(value)}")
+
+
+def _custom_pricing(value: Any) -> Optional[Dict[str, Dict[str, Any]]]:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"custom_pricing must be a dict of model name to prices, not {_type_name(value)}")
+    out: Dict[str, Dict[str, Any]] = {}
+    for model, prices in value.items():
+        if not isinstance(model, str):
+            raise TypeError(f"custom_pricing keys must be model names (str), not {_type_name(model)}")
+        if not isinstance(prices, Mapping):
+            raise TypeError(f"custom_pricing[{model!r}] must be a dict of prices, not {_type_name(prices)}")
+        entry: Dict[str, Any] = {}
+        for field, number in prices.items():
+            if isinstance(number, bool) or not isinstance(number, (Real, Decimal, str)):
+                raise TypeError(f"custom_pricing[{model!r}][{field!r}] must be a number, not {_type_name(number)}")
+            if isinstance(number, float) and not math.isfinite(number):
+                raise ConfigurationError(f"custom_pricing[{model!r}][{field!r}] must be finite")
+            entry[str(field)] = str(number) if isinstance(number, Decimal) else number
+        out[model] = entry
+    return out
+
+
+def _alerts(value: Any) -> Optional[List[str]]:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"budget_alerts must be a list of fractions like [0.5, 0.8, 1.0], not {_type_name(value)}")
+    fractions = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (Real, Decimal)):
+            raise TypeError(f"budget_alerts must hold numbers (fractions of the budget), not {_type_name(v)}")
+        if not (0 < float(v) <= 1):
+            raise ConfigurationError(
+                f"budget_alerts are fractions of the budget between 0 and 1 (0.5 means 50%), got {v!r}"
+            )
+        fractions.append(str(v) if isinstance(v, Decimal) else repr(float(v)))
+    return fractions
+
+
+def _deliver_alerts(router_ref: "weakref.ref[LlmRouter]", bridge: Any) -> None:
+    """The alert thread: polls the engine and calls the callbacks. Holds the router only
+    weakly between polls, so an abandoned router is still collected (and closed)."""
+    while _jvm.jvm_running():
+        try:
+            batch = json.loads(str(bridge.pollBudgetAlertsJson(_ALERT_POLL_MS)))
+        except Exception:  # the JVM is going away
+            return
+        router = router_ref()
+        if router is None or router._closed:
+            return
+        with router._alert_lock:
+            callbacks = list(router._alert_callbacks)
+        del router
+        for alert in batch:
+            for fn in callbacks:
+                try:
+                    fn(alert)
+                except Exception:
+                    _log.exception("on_budget_alert callback %r failed", fn)
+
+
 def _java_str(value: Any) -> Optional[str]:
     # convertStrings=False: Java strings arrive as java.lang.String, null as None.
     return None if value is None else str(value)
@@ -154,6 +247,14 @@ class LlmRouter:
         max_request_bytes: int = 32 * 1024 * 1024,
         connect_timeout: float = 10.0,
         read_timeout: float = 600.0,
+        budget: Optional[float] = None,
+        budget_id: Optional[str] = None,
+        state_dir: Union[str, "os.PathLike[str]", None] = None,
+        persist: bool = True,
+        pricing_file: Union[str, "os.PathLike[str]", None] = None,
+        custom_pricing: Optional[Mapping[str, Mapping[str, float]]] = None,
+        unknown_model: str = "block",
+        budget_alerts: Optional[Iterable[float]] = None,
         start: bool = True,
     ) -> None:
         """Configure the router and, unless ``start=False``, start serving.
@@ -170,6 +271,21 @@ class LlmRouter:
             max_request_bytes: larger request bodies are refused with 413.
             connect_timeout: seconds to wait for an upstream connection.
             read_timeout: seconds of upstream inactivity before answering 504.
+            budget: the hard budget in US dollars; None means unlimited (spend is still
+                tracked). Requests that could overspend it are refused with HTTP 402.
+            budget_id: a name under which spend accumulates across restarts and across
+                routers using the same id (read from the ledger database at construction).
+            state_dir: where the ledger database lives (default ``$IRON_RUNTIME_HOME``,
+                else ``~/.iron_runtime``); the file is ``iron_runtime.db``.
+            persist: False keeps the ledger in memory only (no database).
+            pricing_file: a JSON price table in LiteLLM's shape, laid over the bundled one.
+            custom_pricing: ``{"model": {"input_cost_per_token": ..., "output_cost_per_token": ...}}``
+                (also ``cache_read_input_token_cost``, ``cache_creation_input_token_cost``,
+                ``max_output_tokens``), laid over everything else.
+            unknown_model: ``"block"`` refuses requests for models without a price;
+                ``"allow"`` forwards them and records their tokens with the cost flagged unknown.
+            budget_alerts: fractions of the budget that raise an alert (default
+                ``[0.5, 0.8, 0.95, 1.0]``); see :meth:`on_budget_alert`.
             start: start serving now.
 
         Raises:
@@ -183,6 +299,16 @@ class LlmRouter:
             raise TypeError(f"start must be a bool, not {_type_name(start)}")
         if not isinstance(host, str):
             raise TypeError(f"host must be a str, not {_type_name(host)}")
+        if not isinstance(persist, bool):
+            raise TypeError(f"persist must be a bool, not {_type_name(persist)}")
+        if unknown_model not in _UNKNOWN_MODEL:
+            if not isinstance(unknown_model, str):
+                raise TypeError(f"unknown_model must be a str, not {_type_name(unknown_model)}")
+            raise ConfigurationError("unknown_model must be 'block' or 'allow'")
+        self._alert_lock = threading.Lock()
+        self._alert_callbacks: List[Callable[[Dict[str, Any]], Any]] = []
+        self._alert_thread: Optional[threading.Thread] = None
+        self._closed = False
         config: Dict[str, Any] = {
             "api_key": _opt_str("api_key", api_key),
             "server_url": _opt_str("server_url", server_url),
@@ -195,6 +321,14 @@ class LlmRouter:
             "max_request_bytes": _int("max_request_bytes", max_request_bytes, 1),
             "connect_timeout": _seconds("connect_timeout", connect_timeout),
             "read_timeout": _seconds("read_timeout", read_timeout),
+            "budget": None if budget is None else _dollars("budget", budget),
+            "budget_id": _opt_str("budget_id", budget_id),
+            "state_dir": _opt_path("state_dir", state_dir),
+            "persist": persist,
+            "pricing_file": _opt_path("pricing_file", pricing_file),
+            "custom_pricing": _custom_pricing(custom_pricing),
+            "unknown_model": unknown_model,
+            "budget_alerts": _alerts(budget_alerts),
             "env": {name: os.environ[name] for name in _ENV_VARS if name in os.environ},
         }
         config = {k: v for k, v in config.items() if v is not None}
@@ -215,9 +349,24 @@ class LlmRouter:
                 self._bridge.start()
 
     def stop(self) -> None:
-        """Stop serving and free the port at once. Idempotent."""
+        """Stop serving and free the port at once. Idempotent.
+
+        Waits briefly until the ledger rows of settled requests are in the database.
+        A stopped router can start again.
+        """
         with java_errors():
             self._bridge.stop()
+
+    def close(self) -> None:
+        """Stop, and close the ledger database; the router cannot start again. Idempotent."""
+        if self._bridge is None or self._closed:
+            return
+        self._closed = True
+        with java_errors():
+            self._bridge.close()
+        thread = self._alert_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(2 * _ALERT_POLL_MS / 1000 + 1)
 
     def __enter__(self) -> "LlmRouter":
         self.start()
@@ -232,9 +381,10 @@ class LlmRouter:
         bridge = getattr(self, "_bridge", None)
         if bridge is None:
             return
+        self._closed = True  # ends the alert thread, if any
         try:
             if _jvm.jvm_running():
-                bridge.stop()  # idempotent; also releases what a never-started router holds
+                bridge.close()  # idempotent; also releases what a never-started router holds
         except BaseException:
             pass
 
@@ -277,6 +427,78 @@ class LlmRouter:
     def is_running(self) -> bool:
         """True while the router is serving."""
         return bool(self._bridge.isRunning())
+
+    # -- budget and cost ---------------------------------------------------------
+
+    def _budget(self) -> Dict[str, Any]:
+        result: Dict[str, Any] = json.loads(str(self._bridge.budgetJson()))
+        return result
+
+    @property
+    def budget(self) -> Optional[float]:
+        """The budget limit in US dollars, or None when unlimited."""
+        limit = self._budget()["limit"]
+        return None if limit is None else float(limit)
+
+    @property
+    def budget_status(self) -> Tuple[float, Optional[float]]:
+        """``(spent, limit)`` in US dollars; limit is None when unlimited."""
+        b = self._budget()
+        return float(b["spent"]), (None if b["limit"] is None else float(b["limit"]))
+
+    def total_spent(self) -> float:
+        """US dollars spent so far (under ``budget_id``, including earlier runs)."""
+        return float(self._budget()["spent"])
+
+    def set_budget(self, usd: Optional[float]) -> None:
+        """Set a new budget limit in US dollars (None: unlimited), effective at once.
+
+        Requests already in flight keep what they reserved; if the new limit is below
+        what is already spent, the next request gets HTTP 402.
+        """
+        amount = None if usd is None else _dollars("budget", usd)
+        with java_errors():
+            self._bridge.setBudget(amount)
+
+    def metrics(self) -> Dict[str, Any]:
+        """Counters, tokens and money so far.
+
+        Keys include ``requests``, ``errors``, ``input_tokens``, ``output_tokens``,
+        ``cached_tokens``, ``cache_write_tokens``, ``budget_spent``, ``budget_limit``,
+        ``budget_reserved``, ``cost_by_model`` (US dollars) and ``models`` (per model).
+        """
+        result: Dict[str, Any] = json.loads(str(self._bridge.metricsJson()))
+        return result
+
+    @property
+    def database_path(self) -> Optional[str]:
+        """The SQLite file holding the ledger (table ``ledger``), or None with ``persist=False``."""
+        return _java_str(self._bridge.databasePath())
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every settled request's row is in the database; False on timeout."""
+        return bool(self._bridge.flushLedger(int(_seconds("timeout", timeout) * 1000)))
+
+    def on_budget_alert(self, fn: Callable[[Dict[str, Any]], Any]) -> Callable[[Dict[str, Any]], Any]:
+        """Call ``fn(alert)`` for each budget threshold crossed (usable as a decorator).
+
+        ``alert`` is a dict with ``type`` (``"budget_threshold_reached"``), ``threshold``
+        (a fraction), ``budget_spent``, ``budget_limit``, ``budget_reserved``,
+        ``budget_id``, ``event_id``, ``timestamp_ms`` and ``request_id``. Calls happen on
+        one background thread, in order, shortly after the crossing; never on the
+        request path. An exception raised by ``fn`` is logged and does not stop delivery.
+        """
+        if not callable(fn):
+            raise TypeError(f"on_budget_alert needs a callable, not {_type_name(fn)}")
+        with self._alert_lock:
+            self._alert_callbacks.append(fn)
+            if self._alert_thread is None:
+                self._alert_thread = threading.Thread(
+                    target=_deliver_alerts, args=(weakref.ref(self), self._bridge),
+                    name="iron-runtime-budget-alerts", daemon=True,
+                )
+                self._alert_thread.start()
+        return fn
 
     def describe(self) -> Dict[str, Any]:
         """The engine's description of this router (safe facts only, never keys)."""

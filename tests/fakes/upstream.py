@@ -25,9 +25,25 @@ Scenarios are chosen per request, either with a header
     chunks:N     stream: split the reply into N content deltas
     sseerror:N   stream: after N events send a provider-shaped error event and end
     cached:N     report N cached input tokens in usage
+    cachewrite:N Anthropic: report N cache_creation_input_tokens (taken out of input_tokens,
+                 like cached:N; never below 0). Ignored by the OpenAI endpoints
+    nousage      no usage at all: no ``usage`` key (Anthropic: no usage object), no usage
+                 chunk even with include_usage, ``usage: null`` in Responses' final event
     gzip         gzip JSON responses when the request accepts gzip (as the real APIs do)
     gzipalways   gzip JSON responses even when the request did not ask for it
     closedelim   stream: no chunked framing; the body ends when the server closes the connection
+
+Output bounds are honoured like the real APIs do: Chat Completions
+``max_completion_tokens`` (else ``max_tokens``), Responses ``max_output_tokens``,
+Anthropic ``max_tokens``. The fake's output tokens are its content deltas, so a
+bound below their number keeps the first ``bound`` deltas, reports ``bound``
+output tokens and ends "truncated": chat ``finish_reason: "length"``, Anthropic
+``stop_reason: "max_tokens"``, Responses ``status: "incomplete"`` with
+``incomplete_details.reason == "max_output_tokens"`` (the stream ends with
+``response.incomplete``). A bound that is not an integer counts as absent.
+``rec.output_bound`` is the bound seen (None when absent), ``rec.truncated``
+whether it cut the reply, ``rec.usage`` exactly the usage object sent (None
+when none was).
 
 Every request is recorded (``up.requests``); every response's outcome
 ("completed", "client_gone", "dropped", "reset", "stopped") is recorded on it,
@@ -50,7 +66,7 @@ import time
 import uuid
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-__all__ = ["FakeUpstream", "RecordedRequest", "parse_scenario", "reply_text", "split_chunks"]
+__all__ = ["FakeUpstream", "RecordedRequest", "output_bound", "parse_scenario", "reply_text", "split_chunks"]
 
 DEFAULT_EVENT_DELAY = 0.02
 CREATED = 1_700_000_000
@@ -171,6 +187,17 @@ def _all_text(obj: Any) -> str:
     return ""
 
 
+def output_bound(body: Any, *fields: str) -> Optional[int]:
+    """The first integer value among ``body[field]`` (bools, floats, strings... count as absent)."""
+    if not isinstance(body, dict):
+        return None
+    for f in fields:
+        v = body.get(f)
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+    return None
+
+
 def count_tokens(text: str) -> int:
     """The fake's deterministic 'tokenizer': words + a fixed overhead."""
     return len(text.split()) + 7
@@ -247,7 +274,9 @@ class RecordedRequest:
         self.status: Optional[int] = None
         self.response_headers: Dict[str, str] = {}
         self.reply: Optional[str] = None
-        self.usage: Optional[Dict[str, Any]] = None
+        self.usage: Optional[Dict[str, Any]] = None  # exactly the usage object sent (None: none sent)
+        self.output_bound: Optional[int] = None  # max_completion_tokens / max_tokens / max_output_tokens seen
+        self.truncated = False  # the output bound cut the reply short
         self.stream = False
         self.events_sent = 0
         self.event_times: List[float] = []
@@ -693,11 +722,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return text, split_chunks(text, int(_num(opts, "chunks", 3)))
         return text, split_chunks(text)
 
+    def _bounded(self, rec: RecordedRequest, body: dict, fields: Tuple[str, ...], text: str,
+                 chunks: List[str]) -> Tuple[str, List[str]]:
+        """Apply the request's output bound: keep the first ``bound`` deltas (one delta = one token)."""
+        bound = output_bound(body, *fields)
+        rec.output_bound = bound
+        if bound is not None and len(chunks) > max(bound, 0):
+            chunks = chunks[:max(bound, 0)]
+            text = "".join(chunks)
+            rec.truncated = True
+        return text, chunks
+
     def _chat(self, rec: RecordedRequest, body: dict, opts, provider: str) -> None:
         model = body.get("model") or "gpt-4o-mini"
         text, chunks = self._reply(_last_user_text(body.get("messages")), opts)
+        text, chunks = self._bounded(rec, body, ("max_completion_tokens", "max_tokens"), text, chunks)
+        finish = "length" if rec.truncated else "stop"
         p, c, cached = self._usage_numbers(body.get("messages"), chunks, opts)
-        usage = {
+        usage: Optional[dict] = None if "nousage" in opts else {
             "prompt_tokens": p,
             "completion_tokens": c,
             "total_tokens": p + c,
@@ -717,12 +759,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     "index": 0,
                     "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": finish,
                 }],
-                "usage": usage,
                 "service_tier": "default",
                 "system_fingerprint": "fp_fake",
             }
+            if usage is not None:
+                obj["usage"] = usage
             self._send_json(rec, 200, obj, self._base_headers(rec, provider))
             return
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -741,8 +784,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             yield None, chunk({"role": "assistant", "content": "", "refusal": None}, None)
             for piece in chunks:
                 yield None, chunk({"content": piece}, None)
-            yield None, chunk({}, "stop")
-            if include_usage:
+            yield None, chunk({}, finish)
+            if include_usage and usage is not None:
                 yield None, {
                     "id": cid, "object": "chat.completion.chunk", "created": CREATED, "model": model,
                     "service_tier": "default", "system_fingerprint": "fp_fake", "choices": [], "usage": usage,
@@ -761,8 +804,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         user = inp if isinstance(inp, str) else _last_user_text(
             [x for x in (inp or []) if isinstance(x, dict) and x.get("type", "message") == "message"])
         text, chunks = self._reply(user, opts)
+        text, chunks = self._bounded(rec, body, ("max_output_tokens",), text, chunks)
+        final_status = "incomplete" if rec.truncated else "completed"
         p, c, cached = self._usage_numbers([inp, body.get("instructions")], chunks, opts)
-        usage = {
+        usage: Optional[dict] = None if "nousage" in opts else {
             "input_tokens": p,
             "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
             "output_tokens": c,
@@ -776,7 +821,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         def response_obj(status: str, output: list, usage_value: Optional[dict]) -> dict:
             return {
                 "id": resp_id, "object": "response", "created_at": CREATED,
-                "status": status, "background": False, "error": None, "incomplete_details": None,
+                "status": status, "background": False, "error": None,
+                "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
                 "instructions": body.get("instructions"), "max_output_tokens": body.get("max_output_tokens"),
                 "max_tool_calls": None, "model": model, "output": output, "parallel_tool_calls": True,
                 "previous_response_id": body.get("previous_response_id"),
@@ -792,8 +838,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return {"id": msg_id, "type": "message", "status": status, "content": content, "role": "assistant"}
 
         if not body.get("stream"):
-            self._send_json(rec, 200, response_obj("completed", [message("completed", text)], usage),
-                            self._base_headers(rec, provider))
+            obj = response_obj(final_status, [message(final_status, text)], usage)
+            if usage is None:
+                del obj["usage"]
+            self._send_json(rec, 200, obj, self._base_headers(rec, provider))
             return
 
         def events():
@@ -820,9 +868,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "output_index": 0, "content_index": 0,
                 "part": {"type": "output_text", "annotations": [], "logprobs": [], "text": text}}
             yield "response.output_item.done", {"type": "response.output_item.done", "sequence_number": next(seq),
-                                                "output_index": 0, "item": message("completed", text)}
-            yield "response.completed", {"type": "response.completed", "sequence_number": next(seq),
-                                         "response": response_obj("completed", [message("completed", text)], usage)}
+                                                "output_index": 0, "item": message(final_status, text)}
+            yield "response." + final_status, {
+                "type": "response." + final_status, "sequence_number": next(seq),
+                "response": response_obj(final_status, [message(final_status, text)], usage)}
 
         def error_event():
             return "error", {"type": "error", "code": "server_error", "message": "fake mid-stream error",
@@ -876,10 +925,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _messages(self, rec: RecordedRequest, body: dict, opts) -> None:
         model = body.get("model") or "claude-sonnet-4-5"
         text, chunks = self._reply(_last_user_text(body.get("messages")), opts)
+        text, chunks = self._bounded(rec, body, ("max_tokens",), text, chunks)
+        stop_reason = "max_tokens" if rec.truncated else "end_turn"
         p, c, cached = self._usage_numbers([body.get("messages"), body.get("system")], chunks, opts)
-        usage = {
-            "input_tokens": p - cached,
-            "cache_creation_input_tokens": 0,
+        written = max(0, min(int(_num(opts, "cachewrite", 0)), p - cached))
+        usage: Optional[dict] = None if "nousage" in opts else {
+            "input_tokens": p - cached - written,
+            "cache_creation_input_tokens": written,
             "cache_read_input_tokens": cached,
             "output_tokens": c,
             "service_tier": "standard",
@@ -890,16 +942,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             obj = {
                 "id": mid, "type": "message", "role": "assistant", "model": model,
                 "content": [{"type": "text", "text": text}],
-                "stop_reason": "end_turn", "stop_sequence": None, "usage": usage,
+                "stop_reason": stop_reason, "stop_sequence": None,
             }
+            if usage is not None:
+                obj["usage"] = usage
             self._send_json(rec, 200, obj, self._base_headers(rec, "anthropic"))
             return
 
         def events():
-            start_usage = dict(usage, output_tokens=1)
-            yield "message_start", {"type": "message_start", "message": {
-                "id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
-                "stop_reason": None, "stop_sequence": None, "usage": start_usage}}
+            start: dict = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
+                           "stop_reason": None, "stop_sequence": None}
+            if usage is not None:
+                start["usage"] = dict(usage, output_tokens=1)
+            yield "message_start", {"type": "message_start", "message": start}
             yield "content_block_start", {"type": "content_block_start", "index": 0,
                                           "content_block": {"type": "text", "text": ""}}
             yield "ping", {"type": "ping"}
@@ -907,12 +962,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 yield "content_block_delta", {"type": "content_block_delta", "index": 0,
                                               "delta": {"type": "text_delta", "text": piece}}
             yield "content_block_stop", {"type": "content_block_stop", "index": 0}
-            yield "message_delta", {"type": "message_delta",
-                                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                    "usage": {"input_tokens": usage["input_tokens"],
-                                              "cache_creation_input_tokens": 0,
-                                              "cache_read_input_tokens": cached,
-                                              "output_tokens": c}}
+            delta: dict = {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None}}
+            if usage is not None:
+                delta["usage"] = {k: usage[k] for k in ("input_tokens", "cache_creation_input_tokens",
+                                                        "cache_read_input_tokens", "output_tokens")}
+            yield "message_delta", delta
             yield "message_stop", {"type": "message_stop"}
 
         def error_event():

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.config.RouterConfig;
 import io.ironruntime.config.RouterConfigReader;
+import io.ironruntime.cost.BudgetLedger;
+import io.ironruntime.cost.Money;
+import io.ironruntime.events.EngineEvent;
 import io.ironruntime.provider.Provider;
 import io.ironruntime.router.LlmRouter;
 
@@ -80,6 +83,58 @@ public final class RouterBridge {
         o.put("anthropic_base_url", c.origin(Provider.ANTHROPIC).toString());
         o.put("requests", router.stats().requests());
         return o.toString();
+    }
+
+    /** Stops and closes the ledger database; the router cannot start again. */
+    public void close() {
+        router.close();
+    }
+
+    /** The budget as JSON: limit (null when unlimited), spent and reserved, in dollars and exact pico-dollars. */
+    public String budgetJson() {
+        BudgetLedger.Snapshot b = router.budget();
+        ObjectNode o = JSON.createObjectNode();
+        if (b.unlimited()) {
+            o.putNull("limit");
+            o.putNull("limit_picos");
+        } else {
+            o.put("limit", Money.picosToDollars(b.limit()));
+            o.put("limit_picos", b.limit());
+        }
+        o.put("spent", Money.picosToDollars(b.spent()));
+        o.put("spent_picos", b.spent());
+        o.put("reserved", Money.picosToDollars(b.reserved()));
+        o.put("reserved_picos", b.reserved());
+        o.put("budget_id", router.config().budget().budgetId());
+        return o.toString();
+    }
+
+    /** @param usd the new limit as decimal text (Python's repr of the float), or null for no limit */
+    public void setBudget(String usd) {
+        router.setBudget(RouterConfigReader.budgetLimit(usd));
+    }
+
+    public String metricsJson() {
+        return router.metrics().toString();
+    }
+
+    /** Budget alerts as a JSON array, waiting up to {@code timeoutMillis} for the first one. */
+    public String pollBudgetAlertsJson(long timeoutMillis) throws InterruptedException {
+        ArrayNode a = JSON.createArrayNode();
+        for (EngineEvent e : router.pollBudgetAlerts(256, timeoutMillis)) {
+            a.add(e.toJson());
+        }
+        return a.toString();
+    }
+
+    public boolean flushLedger(long timeoutMillis) {
+        return router.flushLedger(timeoutMillis);
+    }
+
+    /** The SQLite file holding the ledger, or null when persistence is off. */
+    public String databasePath() {
+        java.nio.file.Path p = router.config().budget().database();
+        return p == null ? null : p.toString();
     }
 
     /** The Java router, for JVM callers that start from the bridge. */

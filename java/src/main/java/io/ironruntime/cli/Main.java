@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Version;
 import io.ironruntime.config.ConfigException;
 import io.ironruntime.config.RouterConfig;
+import io.ironruntime.cost.BudgetLedger;
+import io.ironruntime.cost.Money;
 import io.ironruntime.config.RouterConfigReader;
 import io.ironruntime.router.LlmRouter;
 import io.ironruntime.router.RouterStartException;
@@ -20,7 +22,8 @@ import java.util.concurrent.CountDownLatch;
  */
 public final class Main {
     private static final ObjectMapper JSON = Json.MAPPER;
-    private static final List<String> ENV_NAMES = List.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER");
+    private static final List<String> ENV_NAMES = List.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER",
+            "IRON_RUNTIME_HOME");
 
     private Main() {
     }
@@ -49,7 +52,12 @@ public final class Main {
         try {
             RouterConfig config = RouterConfigReader.fromJson(settings(args, env).toString());
             router = new LlmRouter(config);
-            router.start();
+            try {
+                router.start();
+            } catch (RouterStartException e) {
+                router.close();
+                throw e;
+            }
         } catch (ConfigException e) {
             err.println("iron-runtime: error: " + e.getMessage());
             return 2;
@@ -60,7 +68,7 @@ public final class Main {
         printBanner(router, out);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            router.stop();
+            router.close(); // flushes the ledger
             stopped.countDown();
         }, "iron-runtime-shutdown"));
         try {
@@ -98,6 +106,11 @@ public final class Main {
                 case "--max-request-bytes" -> s.put("max_request_bytes", integer(flag, value));
                 case "--connect-timeout" -> s.put("connect_timeout", number(flag, value));
                 case "--read-timeout" -> s.put("read_timeout", number(flag, value));
+                case "--budget" -> s.put("budget", value);
+                case "--budget-id" -> s.put("budget_id", value);
+                case "--state-dir" -> s.put("state_dir", value);
+                case "--pricing-file" -> s.put("pricing_file", value);
+                case "--unknown-model" -> s.put("unknown_model", value);
                 default -> throw new ConfigException("unknown flag " + flag + "\n" + usage());
             }
         }
@@ -135,6 +148,11 @@ public final class Main {
         String base = router.baseUrl();
         out.println("iron-runtime router listening on " + base);
         out.println("mode: " + c.keyMode().wireName());
+        BudgetLedger.Snapshot b = router.budget();
+        out.println("budget: " + (b.unlimited() ? "unlimited" : "$" + Money.picosToDollars(b.limit()))
+                + ", spent $" + Money.picosToDollars(b.spent())
+                + (c.budget().budgetId() == null ? "" : " (budget_id " + c.budget().budgetId() + ")")
+                + ", ledger: " + (c.budget().database() == null ? "off" : c.budget().database()));
         if (c.localToken() != null) {
             out.println("client token: " + c.localToken());
             out.println("export OPENAI_BASE_URL=" + base + " OPENAI_API_KEY=" + c.localToken());
@@ -152,6 +170,8 @@ public final class Main {
         return String.join("\n",
                 "usage: iron-runtime router [--port N] [--host ADDR] [--openai-base-url URL] [--anthropic-base-url URL]",
                 "                           [--server-url URL] [--max-request-bytes N] [--connect-timeout S] [--read-timeout S]",
+                "                           [--budget USD] [--budget-id NAME] [--state-dir DIR] [--pricing-file FILE]",
+                "                           [--unknown-model block|allow]",
                 "keys come from the environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, or IC_TOKEN with IC_SERVER;",
                 "IRON_RUNTIME_TOKEN fixes the token clients present (default: a new random one each start)");
     }

@@ -15,6 +15,7 @@ import java.util.Map;
  * @param providerKeys real provider keys in direct mode (empty otherwise); never printed
  * @param icToken      the Iron Cage token in control-server mode; never printed
  * @param localToken   the token clients must present, or null in passthrough mode
+ * @param budget       budget, pricing and ledger settings
  */
 public record RouterConfig(
         String host,
@@ -28,7 +29,8 @@ public record RouterConfig(
         long maxRequestBytes,
         Duration connectTimeout,
         Duration readTimeout,
-        String localToken) {
+        String localToken,
+        BudgetConfig budget) {
 
     public static final long DEFAULT_MAX_REQUEST_BYTES = 32L * 1024 * 1024;
 
@@ -57,6 +59,7 @@ public record RouterConfig(
         return "RouterConfig[host=" + host + ", port=" + port + ", mode=" + keyMode.wireName()
                 + ", providers=" + keys + ", serverUrl=" + serverUrl + ", origins=" + upstreamOrigins
                 + ", maxRequestBytes=" + maxRequestBytes + ", connectTimeout=" + connectTimeout
-                + ", readTimeout=" + readTimeout + "]";
+                + ", readTimeout=" + readTimeout + ", budgetId=" + budget.budgetId()
+                + ", database=" + budget.database() + "]";
     }
 }

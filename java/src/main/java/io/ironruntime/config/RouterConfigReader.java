@@ -29,9 +29,18 @@ public final class RouterConfigReader {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Set<String> KNOWN = Set.of("api_key", "server_url", "cache_ttl_seconds", "provider_key",
             "port", "host", "openai_base_url", "anthropic_base_url", "max_request_bytes", "connect_timeout",
-            "read_timeout", "local_token", "env");
+            "read_timeout", "local_token", "env", "budget", "budget_id", "state_dir", "persist", "pricing_file",
+            "custom_pricing", "unknown_model", "budget_alerts");
 
     private RouterConfigReader() {
+    }
+
+    /**
+     * A budget given later ({@code set_budget}): USD as decimal text, or null for no limit; returns
+     * pico-dollars or {@link io.ironruntime.cost.BudgetLedger#UNLIMITED}.
+     */
+    public static long budgetLimit(String usd) {
+        return BudgetSettings.limit(usd == null ? null : JSON.getNodeFactory().textNode(usd));
     }
 
     public static RouterConfig fromJson(String settingsJson) {
@@ -79,7 +88,7 @@ public final class RouterConfigReader {
             throw new ConfigException("local_token must be at least 16 characters");
         }
         return new RouterConfig(host, port, keys.mode, keys.providerKeys, keys.icToken, keys.serverUrl, cacheTtl,
-                origins, maxRequestBytes, connectTimeout, readTimeout, localToken);
+                origins, maxRequestBytes, connectTimeout, readTimeout, localToken, BudgetSettings.read(s));
     }
 
     private record KeyResolution(KeyMode mode, Map<Provider, String> providerKeys, String icToken, URI serverUrl) {
@@ -252,7 +261,7 @@ public final class RouterConfigReader {
     }
 
     /** Typed access to the raw settings with messages that name the setting. */
-    private record Settings(JsonNode root) {
+    record Settings(JsonNode root) {
         JsonNode node(String name) {
             JsonNode n = root.get(name);
             return n == null || n.isNull() ? null : n;

@@ -1,29 +1,50 @@
 package io.ironruntime.cost;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
- * What a request can cost before it is sent: its input tokens (counted from the text it carries) and
- * the output bound the client set, if any. Pure.
+ * What a request can cost before it is sent: its input tokens and the output bound the client set,
+ * if any. Pure.
  *
- * <p>Input is counted over every text the model reads: message contents (strings or text parts),
- * system prompts, tool definitions, tool calls and results, Responses {@code input} and
- * {@code instructions}. Each message adds {@link #TOKENS_PER_MESSAGE} (OpenAI's documented chat
- * overhead is 3, plus 3 to prime the reply), and each image {@link #TOKENS_PER_IMAGE}, about the most
- * either provider charges for one image at default detail. The result is meant as the input side of a
- * reservation, so where it cannot be exact it errs high.
+ * <p>Input is read from every text the model reads: message contents (strings or text parts), system
+ * prompts, tool definitions, tool calls and results, Responses {@code input} and {@code instructions}.
+ * Each message adds {@link #TOKENS_PER_MESSAGE} (OpenAI's documented chat overhead is 3, plus 3 to
+ * prime the reply), each image {@link #TOKENS_PER_IMAGE}, about the most either provider charges for
+ * one image at default detail, and a base64 document one token per two characters of its data.
  *
- * @param inputTokens estimated input tokens
- * @param outputBound the client's {@code max_completion_tokens} / {@code max_tokens} /
- *                    {@code max_output_tokens}, or -1 when it set none
+ * <p>Two input figures, for two uses. {@link #inputBound()} costs no tokenizer: both providers use
+ * byte-level BPE tokenizers, where every token covers at least one byte, so the UTF-8 length of the
+ * text plus the fixed overheads is an upper bound. It is what a reservation tries first, since it
+ * is cheap and safe. {@link #inputTokens()} runs the model's tokenizer (once, on first call): tight
+ * (exact text for OpenAI, a documented over-estimate for Claude), for when the budget is too short for
+ * the loose bound and for charging a request the provider reported no usage for.
  */
-public record RequestEstimate(long inputTokens, long outputBound) {
+public final class RequestEstimate {
     public static final int TOKENS_PER_MESSAGE = 4;
     public static final int TOKENS_PER_IMAGE = 1_600;
     /** No provider lets one request produce more; larger bounds are a client error. */
     public static final long MAX_OUTPUT_BOUND = 10_000_000L;
+    /** OpenAI allows up to 128 completions per request. */
+    public static final int MAX_CHOICES = 128;
+
+    private final String model;
+    private final List<String> texts;
+    private final long textBytes;
+    private final long fixedTokens;
+    private final long outputBound;
+    private long inputTokens = -1;
+
+    private RequestEstimate(String model, List<String> texts, long textBytes, long fixedTokens, long outputBound) {
+        this.model = model;
+        this.texts = texts;
+        this.textBytes = textBytes;
+        this.fixedTokens = fixedTokens;
+        this.outputBound = outputBound;
+    }
 
     /** A request field that cannot be priced; the message is for the client. */
     public static final class InvalidRequest extends IllegalArgumentException {
@@ -34,28 +55,52 @@ public record RequestEstimate(long inputTokens, long outputBound) {
         }
     }
 
+    public static RequestEstimate of(String model, JsonNode body) {
+        if (body == null || !body.isObject()) {
+            return new RequestEstimate(model, List.of(), 0, 0, -1);
+        }
+        Walker w = new Walker();
+        w.messages(body.get("messages"));
+        w.anything(body.get("system"));
+        w.anything(body.get("instructions"));
+        JsonNode input = body.get("input");
+        if (input != null && input.isArray()) {
+            w.messages(input);
+        } else {
+            w.anything(input);
+        }
+        w.json(body.get("tools"));
+        w.json(body.get("functions"));
+        w.json(body.get("response_format"));
+        w.flush();
+        long fixed = w.fixedTokens + (w.messages > 0 ? 3 : 0);
+        return new RequestEstimate(model, w.units, w.bytes, fixed, outputBound(body));
+    }
+
+    /** The client's {@code max_completion_tokens} / {@code max_output_tokens} / {@code max_tokens}, or -1. */
+    public long outputBound() {
+        return outputBound;
+    }
+
     public boolean hasOutputBound() {
         return outputBound >= 0;
     }
 
-    public static RequestEstimate of(String model, JsonNode body) {
-        if (body == null || !body.isObject()) {
-            return new RequestEstimate(0, -1);
+    /** An upper bound of the input tokens that needs no tokenizer (see the class comment). */
+    public long inputBound() {
+        return textBytes + fixedTokens;
+    }
+
+    /** The input tokens by the model's tokenizer; computed on first call. Never above {@link #inputBound()}. */
+    public synchronized long inputTokens() {
+        if (inputTokens < 0) {
+            long n = fixedTokens;
+            for (String unit : texts) {
+                n += TokenCounter.count(model, unit);
+            }
+            inputTokens = Math.min(n, inputBound());
         }
-        Counter c = new Counter(model);
-        c.messages(body.get("messages"));
-        c.anything(body.get("system"));
-        c.anything(body.get("instructions"));
-        JsonNode input = body.get("input");
-        if (input != null && input.isArray()) {
-            c.messages(input);
-        } else {
-            c.anything(input);
-        }
-        c.json(body.get("tools"));
-        c.json(body.get("functions"));
-        c.json(body.get("response_format"));
-        return new RequestEstimate(c.tokens + (c.messages > 0 ? 3 : 0), outputBound(body));
+        return inputTokens;
     }
 
     private static long outputBound(JsonNode body) {
@@ -76,16 +121,45 @@ public record RequestEstimate(long inputTokens, long outputBound) {
         return -1;
     }
 
-    /** Walks the request, counting text with the model's tokenizer. */
-    private static final class Counter {
-        private final String model;
-        private final StringBuilder text = new StringBuilder();
-        private long tokens;
-        private int messages;
-
-        Counter(String model) {
-            this.model = model;
+    /**
+     * How many completions a Chat Completions or legacy Completions request asks for ({@code n}, or
+     * {@code best_of}): each is billed up to the output bound.
+     */
+    public static int choices(JsonNode body) {
+        int most = 1;
+        for (String field : new String[] {"n", "best_of"}) {
+            JsonNode n = body.get(field);
+            if (n == null || n.isNull()) {
+                continue;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 1 || n.asInt() > MAX_CHOICES) {
+                throw new InvalidRequest(field + " must be a whole number between 1 and " + MAX_CHOICES);
+            }
+            most = Math.max(most, n.asInt());
         }
+        return most;
+    }
+
+    /** UTF-8 length without encoding: what a byte-level tokenizer can at most split the text into. */
+    static long utf8Length(String s) {
+        long n = s.length();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                // 2 bytes below U+0800, 3 above; a surrogate pair (2 chars) is 4 bytes.
+                n += c < 0x800 ? 1 : Character.isSurrogate(c) ? 1 : 2;
+            }
+        }
+        return n;
+    }
+
+    /** Walks the request, gathering the text the model reads in units (one per message or field). */
+    private static final class Walker {
+        private final List<String> units = new ArrayList<>();
+        private final StringBuilder text = new StringBuilder();
+        private long bytes;
+        private long fixedTokens;
+        private int messages;
 
         void messages(JsonNode list) {
             if (list == null || !list.isArray()) {
@@ -93,7 +167,7 @@ public record RequestEstimate(long inputTokens, long outputBound) {
             }
             for (JsonNode m : list) {
                 messages++;
-                tokens += TOKENS_PER_MESSAGE;
+                fixedTokens += TOKENS_PER_MESSAGE;
                 if (m.isObject()) {
                     for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
                         Map.Entry<String, JsonNode> e = it.next();
@@ -110,7 +184,7 @@ public record RequestEstimate(long inputTokens, long outputBound) {
             flush();
         }
 
-        /** Strings, text parts and images, recursively through parts and tool results. */
+        /** Strings, text parts, images and documents, recursively through parts and tool results. */
         void anything(JsonNode n) {
             if (n == null || n.isNull()) {
                 return;
@@ -124,7 +198,11 @@ public record RequestEstimate(long inputTokens, long outputBound) {
             } else if (n.isObject()) {
                 String type = n.path("type").asText("");
                 if (type.contains("image") || n.has("image_url")) {
-                    tokens += TOKENS_PER_IMAGE;
+                    fixedTokens += TOKENS_PER_IMAGE;
+                    return;
+                }
+                if (type.equals("document") || type.equals("input_file") || type.equals("file")) {
+                    document(n);
                     return;
                 }
                 if (type.equals("tool_use") || type.equals("function_call")) {
@@ -141,6 +219,16 @@ public record RequestEstimate(long inputTokens, long outputBound) {
             flush();
         }
 
+        private void document(JsonNode n) {
+            JsonNode source = n.has("source") ? n.get("source") : n.has("file") ? n.get("file") : n;
+            JsonNode data = source.has("data") ? source.get("data") : source.get("file_data");
+            if (data != null && data.isTextual() && !"text".equals(source.path("type").asText())) {
+                fixedTokens += data.asText().length() / 2 + 1;
+            } else {
+                anything(data);
+            }
+        }
+
         void json(JsonNode n) {
             if (n != null && !n.isNull()) {
                 add(n.toString());
@@ -151,12 +239,13 @@ public record RequestEstimate(long inputTokens, long outputBound) {
         private void add(String s) {
             if (!s.isEmpty()) {
                 text.append(s).append('\n');
+                bytes += utf8Length(s) + 1;
             }
         }
 
-        private void flush() {
+        void flush() {
             if (text.length() > 0) {
-                tokens += TokenCounter.count(model, text.toString());
+                units.add(text.toString());
                 text.setLength(0);
             }
         }

@@ -16,6 +16,11 @@ public record ErrorReply(int status, String openaiType, String anthropicType, St
         return new ErrorReply(400, "invalid_request_error", "invalid_request_error", code, message);
     }
 
+    /** 402: the budget cannot pay for the request; {@code type} is the same for both providers. */
+    public static ErrorReply paymentRequired(String type, String code, String message) {
+        return new ErrorReply(402, type, type, code, message);
+    }
+
     public static ErrorReply unauthorized(String message) {
         return new ErrorReply(401, "invalid_request_error", "authentication_error", "invalid_api_key", message);
     }

@@ -31,7 +31,11 @@ public final class UsageReader {
 
     /** A whole JSON response body. */
     public void acceptBody(byte[] json) {
-        JsonNode root = parse(json);
+        acceptBody(parse(json));
+    }
+
+    /** A whole JSON response body, already parsed. */
+    public void acceptBody(JsonNode root) {
         if (root != null) {
             read(root.get("usage"));
         }
@@ -42,7 +46,11 @@ public final class UsageReader {
         if (event.data() == null || event.data().equals("[DONE]")) {
             return;
         }
-        JsonNode root = parse(event.data());
+        acceptEvent(parse(event.data()));
+    }
+
+    /** One stream event's data, already parsed (null or not an object: ignored). */
+    public void acceptEvent(JsonNode root) {
         if (root == null || !root.isObject()) {
             return;
         }

@@ -1,8 +1,12 @@
 package io.ironruntime.router;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.config.RouterConfig;
+import io.ironruntime.cost.BudgetLedger;
+import io.ironruntime.events.EngineEvent;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -28,24 +32,31 @@ public final class LlmRouter implements AutoCloseable {
     private final RouterConfig config;
     private final RouterStats stats = new RouterStats();
     private final ResponseObserver observer;
+    private final Accounting accounting;
     private HttpAsyncServer server;
     private UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
     private volatile int port;
     private volatile boolean running;
+    private boolean closed;
 
     public LlmRouter(RouterConfig config) {
         this(config, ResponseObserver.NONE);
     }
 
+    /** Opens the ledger database (when persistence is on); serving begins with {@link #start()}. */
     public LlmRouter(RouterConfig config, ResponseObserver observer) {
         this.config = config;
         this.observer = observer;
+        this.accounting = Accounting.open(config.budget());
     }
 
     public synchronized void start() {
         if (running) {
             return;
+        }
+        if (closed) {
+            throw new IllegalStateException("this router is closed; create a new one");
         }
         int wanted = config.port() != 0 ? config.port() : port;
         try {
@@ -63,7 +74,7 @@ public final class LlmRouter implements AutoCloseable {
     private void bind(int wantedPort) {
         UpstreamClient client = new UpstreamClient(config);
         ClientHangups hangups = new ClientHangups();
-        RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups);
+        RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups, accounting);
         HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
                 .setIOReactorConfig(IOReactorConfig.custom()
                         .setIoThreadCount(RouterContext.IO_THREADS_PER_REACTOR)
@@ -96,7 +107,10 @@ public final class LlmRouter implements AutoCloseable {
         }
     }
 
-    /** Stops listening at once (the port is free when this returns); idempotent. */
+    /**
+     * Stops listening at once (the port is free when this returns) and waits briefly for the ledger
+     * rows of settled requests to be committed; idempotent. The router can start again.
+     */
     public synchronized void stop() {
         if (!running) {
             return;
@@ -111,12 +125,48 @@ public final class LlmRouter implements AutoCloseable {
         upstream.close();
         server = null;
         upstream = null;
+        if (!accounting.flush(10_000) && accounting.ledgerPending() > 0) {
+            LOG.warn("{} ledger rows were not yet written when the router stopped; they are kept and retried",
+                    accounting.ledgerPending());
+        }
         LOG.info("iron-runtime router on port {} stopped", port);
     }
 
+    /** Stops and closes the ledger database; the router cannot start again. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         stop();
+        if (!closed) {
+            closed = true;
+            accounting.close();
+        }
+    }
+
+    // ---- budget and metrics ----------------------------------------------------------------------
+
+    /** The budget now: limit (or {@link BudgetLedger#UNLIMITED}), spent and reserved, in pico-dollars. */
+    public BudgetLedger.Snapshot budget() {
+        return accounting.ledger.snapshot();
+    }
+
+    /** A new limit in pico-dollars, effective for the next request; requests in flight keep their reservations. */
+    public void setBudget(long limitPicos) {
+        accounting.setLimit(limitPicos);
+    }
+
+    /** Counters, tokens and money so far, as JSON (dollars as numbers). */
+    public ObjectNode metrics() {
+        return RouterMetrics.of(stats, accounting);
+    }
+
+    /** Budget alerts not yet delivered: waits up to {@code timeoutMillis} for the first. */
+    public List<EngineEvent> pollBudgetAlerts(int max, long timeoutMillis) throws InterruptedException {
+        return accounting.alertQueue.poll(max, timeoutMillis);
+    }
+
+    /** Waits until every settled request is in the database; false on timeout or without persistence. */
+    public boolean flushLedger(long timeoutMillis) {
+        return accounting.flush(timeoutMillis);
     }
 
     public boolean isRunning() {

@@ -141,8 +141,12 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
         router.stats.proxied.increment();
         router.hangups.waitingForUpstream(clientAddress, this);
-        upstreamCall = router.upstream.execute(UpstreamRequests.producer(request, router.config),
-                new UpstreamResponse(), upstreamContext);
+        try {
+            upstreamCall = router.upstream.execute(UpstreamRequests.producer(request, router.config),
+                    new UpstreamResponse(), upstreamContext);
+        } catch (RuntimeException e) {
+            failUpstream(e); // e.g. the client was shut down by a concurrent stop()
+        }
     }
 
     // ---- response towards the client (server reactor) -------------------------------------------
@@ -202,8 +206,15 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         cancel(call);
     }
 
+    private void endCharge(boolean complete, int statusIfNoHead, String outcome) {
+        if (request != null && request.charge != null) {
+            request.charge.end(complete, statusIfNoHead, outcome);
+        }
+    }
+
     private void respondError(ErrorReply reply) throws HttpException, IOException {
         router.stats.rejected.increment();
+        router.stats.errors.increment();
         respond(reply.status(), ProviderErrors.body(request.provider(), reply), ContentType.APPLICATION_JSON);
     }
 
@@ -269,12 +280,17 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     private void finish() {
         if (!finished) {
             finished = true;
+            // A charge still open here means the client left before the upstream was done.
+            endCharge(false, 499, "client_disconnected");
             router.hangups.doneWaiting(clientAddress, this);
             router.stats.inFlight.decrementAndGet();
         }
     }
 
     private void sendHead(HttpResponse upstream, EntityDetails upstreamEntity, long length) throws HttpException, IOException {
+        if (upstream.getCode() >= 400) {
+            router.stats.errors.increment();
+        }
         BasicHttpResponse response = new BasicHttpResponse(upstream.getCode(), upstream.getReasonPhrase());
         for (Header h : upstream.getHeaders()) {
             if (!HeaderPolicy.dropFromResponse(h.getName())) {
@@ -294,9 +310,13 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         router.stats.upstreamFailures.increment();
         if (!headSent) {
             deferredHead = null;
-            respondError(UpstreamFailures.reply(cause, router.config.origin(request.provider())));
+            ErrorReply reply = UpstreamFailures.reply(cause, router.config.origin(request.provider()));
+            endCharge(false, reply.status(), "upstream_failed");
+            respondError(reply);
             return;
         }
+        endCharge(false, 502, "upstream_failed");
+        router.stats.errors.increment();
         if (relay != null && relay.shape() == ResponseRelay.Shape.SSE) {
             relay.abandon(this::enqueue);
             SseEvent error = ProviderErrors.streamEvent(request.provider(),
@@ -310,7 +330,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     }
 
     /** Receives the provider's response on the client reactor and feeds the queue towards the client. */
-    private final class UpstreamResponse implements AsyncResponseConsumer<Void>, ResponseObserver {
+    private final class UpstreamResponse implements AsyncResponseConsumer<Void>, ResponseRelay.Tap {
         private FutureCallback<Void> resultCallback;
 
         @Override
@@ -322,8 +342,12 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                 if (finished) {
                     return;
                 }
+                if (request.charge != null) {
+                    request.charge.responseHead(response.getCode());
+                }
                 if (entity == null) {
                     upstreamDone = true;
+                    endCharge(true, 0, "completed");
                     sendHead(response, null, 0);
                     complete();
                     return;
@@ -383,6 +407,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                 upstreamDone = true;
                 if (!finished) {
                     relay.finish(ProxyExchange.this::enqueue);
+                    endCharge(true, 0, "completed");
                     if (deferredHead != null) {
                         sendHead(deferredHead, deferredEntity, pendingBytes);
                         deferredHead = null;
@@ -422,14 +447,18 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
 
         @Override
-        public void onEvent(SseEvent event) {
+        public SseEvent onEvent(SseEvent event) {
             router.stats.streamEvents.increment();
             router.observer.onEvent(event);
+            return request.charge == null ? event : request.charge.meter.onEvent(event);
         }
 
         @Override
         public void onBody(byte[] json) {
             router.observer.onBody(json);
+            if (request.charge != null) {
+                request.charge.meter.onBody(json);
+            }
         }
     }
 

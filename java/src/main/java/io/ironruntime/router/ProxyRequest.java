@@ -16,6 +16,8 @@ public final class ProxyRequest {
     JsonNode json;
     /** The real key to send upstream; null when the client's own credentials pass through. */
     String upstreamKey;
+    /** The money side of a metered request, set by the metering stage; null when it is not charged. */
+    RequestCharge charge;
 
     ProxyRequest(String id, HttpRequest head, long declaredLength) {
         this.id = id;

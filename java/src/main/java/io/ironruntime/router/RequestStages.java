@@ -21,7 +21,7 @@ final class RequestStages {
     final List<RequestStage> head;
     final List<RequestStage> body;
 
-    RequestStages(RouterConfig config, IntSupplier boundPort) {
+    RequestStages(RouterConfig config, IntSupplier boundPort, Accounting accounting) {
         HostGuard hosts = new HostGuard(config.host(), boundPort);
         ClientAuth auth = config.localToken() == null ? null : new ClientAuth(config.localToken());
         this.head = List.of(
@@ -32,7 +32,8 @@ final class RequestStages {
         this.body = List.of(
                 RequestStages::parseJson,
                 RequestStages::routeByModel,
-                new CredentialCheck(config));
+                new CredentialCheck(config),
+                accounting::admit); // last: a reservation must not wait on a later refusal
     }
 
     static ErrorReply run(List<RequestStage> stages, ProxyRequest request) {

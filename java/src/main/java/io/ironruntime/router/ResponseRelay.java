@@ -11,16 +11,24 @@ import java.util.function.Consumer;
  * Turns upstream body bytes into what the client receives, chunk by chunk. Three shapes:
  * an SSE stream is parsed and forwarded one complete event at a time; a JSON body is collected and
  * handed on whole (it is small, and readers need all of it); anything else passes through as it comes.
- * Observers see every parsed event or whole body on the side. Not thread-safe: the exchange serialises calls.
+ * A {@link Tap} sees every parsed event (and may rewrite or drop it) or the whole body. Not thread-safe: the exchange serialises calls.
  */
 abstract class ResponseRelay {
     /** Upper bound for collecting a JSON body; past it the body is forwarded as raw bytes. */
     static final int MAX_COLLECTED_BODY = 64 * 1024 * 1024;
 
-    protected final ResponseObserver observer;
+    protected final Tap observer;
 
-    ResponseRelay(ResponseObserver observer) {
+    ResponseRelay(Tap observer) {
         this.observer = observer;
+    }
+
+    /** Sees the response on its way: every parsed event (and may rewrite or drop it), or the whole JSON body. */
+    interface Tap {
+        /** Returns the event to forward: {@code event} itself, a rewritten one, or null to drop it. */
+        SseEvent onEvent(SseEvent event);
+
+        void onBody(byte[] json);
     }
 
     enum Shape { SSE, JSON, RAW }
@@ -39,7 +47,7 @@ abstract class ResponseRelay {
         return Shape.RAW;
     }
 
-    static ResponseRelay of(Shape shape, ResponseObserver observer) {
+    static ResponseRelay of(Shape shape, Tap observer) {
         return switch (shape) {
             case SSE -> new Sse(observer);
             case JSON -> new Json(observer);
@@ -68,7 +76,7 @@ abstract class ResponseRelay {
     static final class Sse extends ResponseRelay {
         private final SseParser parser = new SseParser();
 
-        Sse(ResponseObserver observer) {
+        Sse(Tap observer) {
             super(observer);
         }
 
@@ -92,8 +100,10 @@ abstract class ResponseRelay {
         }
 
         private void emit(SseEvent e, Consumer<ByteBuffer> out) {
-            observer.onEvent(e);
-            out.accept(ByteBuffer.wrap(e.raw()));
+            SseEvent forwarded = observer.onEvent(e);
+            if (forwarded != null) {
+                out.accept(ByteBuffer.wrap(forwarded.raw()));
+            }
         }
 
         @Override
@@ -106,7 +116,7 @@ abstract class ResponseRelay {
         private ByteArrayOutputStream body = new ByteArrayOutputStream(4096);
         private boolean overflowed;
 
-        Json(ResponseObserver observer) {
+        Json(Tap observer) {
             super(observer);
         }
 
@@ -150,7 +160,7 @@ abstract class ResponseRelay {
     }
 
     static final class Raw extends ResponseRelay {
-        Raw(ResponseObserver observer) {
+        Raw(Tap observer) {
             super(observer);
         }
 

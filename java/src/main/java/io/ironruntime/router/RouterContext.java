@@ -20,12 +20,14 @@ final class RouterContext {
     final HealthReport health;
     final ResponseObserver observer;
     final ClientHangups hangups;
+    final Accounting accounting;
 
     RouterContext(RouterConfig config, IntSupplier boundPort, RouterStats stats, UpstreamClient upstream,
-            ResponseObserver observer, ClientHangups hangups) {
+            ResponseObserver observer, ClientHangups hangups, Accounting accounting) {
         this.config = config;
         this.stats = stats;
-        this.stages = new RequestStages(config, boundPort);
+        this.accounting = accounting;
+        this.stages = new RequestStages(config, boundPort, accounting);
         this.upstream = upstream;
         this.health = new HealthReport(config, stats);
         this.observer = observer;

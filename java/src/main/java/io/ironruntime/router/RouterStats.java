@@ -11,6 +11,8 @@ public final class RouterStats {
     final LongAdder upstreamFailures = new LongAdder();
     final LongAdder clientAborts = new LongAdder();
     final LongAdder streamEvents = new LongAdder();
+    /** Requests answered with an error status (by the router or the provider) or cut off. */
+    final LongAdder errors = new LongAdder();
     final AtomicLong inFlight = new AtomicLong();
 
     public long requests() {
@@ -31,6 +33,10 @@ public final class RouterStats {
 
     public long clientAborts() {
         return clientAborts.sum();
+    }
+
+    public long errors() {
+        return errors.sum();
     }
 
     public long streamEvents() {

@@ -10,7 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.sqlite.SQLiteConfig;
@@ -21,25 +21,30 @@ import org.sqlite.SQLiteConfig;
  * <pre>
  * ledger(id INTEGER PRIMARY KEY, ts_ms, request_id UNIQUE, budget_id, agent_id, provider, model,
  *        input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
- *        cost_picos  -- exact, pico-dollars (1e-12 USD)
- *        cost_usd    -- the same as a float, for reading
- *        cost_known, status, latency_ms, attempts)
+ *        cost_picos       -- exact, pico-dollars (1e-12 USD)
+ *        cost_usd         -- the same as a float, for reading
+ *        cost_known       -- 0 for a model without a price (its cost_picos is 0)
+ *        usage_estimated  -- 1 when the provider reported no usage and the router counted the tokens
+ *        status           -- the provider's HTTP status, or 499 / 502 / 504 when it never answered
+ *        outcome          -- completed, upstream_error, client_disconnected, upstream_failed, not_answered
+ *        latency_ms, attempts)
  * </pre>
  *
  * Rows are appended by a writer thread in batched transactions, so the request path only enqueues.
  * The journal is WAL with {@code synchronous=NORMAL}: a committed row survives the process being
- * killed at any moment. The queue is bounded; when it is full the caller writes the row itself
- * rather than dropping a money record.
+ * killed at any moment (not against a power cut: that would need an fsync per commit). The queue
+ * is unbounded: when the disk fails, rows wait in memory and are retried, never dropped.
  */
 public final class LedgerStore implements AutoCloseable {
     static final int SCHEMA_VERSION = 1;
-    private static final int QUEUE = 65_536;
     private static final String INSERT = "INSERT OR IGNORE INTO ledger (ts_ms, request_id, budget_id, agent_id,"
             + " provider, model, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_picos,"
-            + " cost_usd, cost_known, status, latency_ms, attempts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+            + " cost_usd, cost_known, usage_estimated, status, outcome, latency_ms, attempts)"
+            + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
     private final Connection connection;
-    private final BlockingQueue<LedgerRow> queue = new ArrayBlockingQueue<>(QUEUE);
+    /** Unbounded on purpose: a money record is never dropped and the request path never waits on the disk. */
+    private final BlockingQueue<LedgerRow> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private final Object written = new Object();
     private long enqueued;
@@ -88,7 +93,8 @@ public final class LedgerStore implements AutoCloseable {
                         + " provider TEXT NOT NULL, model TEXT, input_tokens INTEGER NOT NULL,"
                         + " cache_read_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL,"
                         + " output_tokens INTEGER NOT NULL, cost_picos INTEGER NOT NULL, cost_usd REAL NOT NULL,"
-                        + " cost_known INTEGER NOT NULL, status INTEGER NOT NULL, latency_ms INTEGER NOT NULL,"
+                        + " cost_known INTEGER NOT NULL, usage_estimated INTEGER NOT NULL, status INTEGER NOT NULL,"
+                        + " outcome TEXT NOT NULL, latency_ms INTEGER NOT NULL,"
                         + " attempts INTEGER NOT NULL DEFAULT 1)");
                 s.executeUpdate("CREATE INDEX IF NOT EXISTS ledger_budget ON ledger (budget_id)");
                 s.executeUpdate("INSERT INTO schema_version (version) VALUES (1)");
@@ -96,13 +102,18 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
-    /** Queues a row; never blocks unless the queue is full, and then writes it here instead. */
+    /** Queues a row for the writer thread; never blocks on the disk. */
     public void append(LedgerRow row) {
         synchronized (written) {
             enqueued++;
         }
-        if (!queue.offer(row)) {
-            writeBatch(List.of(row));
+        queue.add(row);
+    }
+
+    /** Rows appended but not yet committed. */
+    public long pending() {
+        synchronized (written) {
+            return enqueued - committed;
         }
     }
 
@@ -219,9 +230,11 @@ public final class LedgerStore implements AutoCloseable {
         p.setLong(11, r.costPicos());
         p.setDouble(12, Money.picosToDollars(r.costPicos()));
         p.setInt(13, r.costKnown() ? 1 : 0);
-        p.setInt(14, r.status());
-        p.setLong(15, r.latencyMs());
-        p.setInt(16, r.attempts());
+        p.setInt(14, r.usageEstimated() ? 1 : 0);
+        p.setInt(15, r.status());
+        p.setString(16, r.outcome());
+        p.setLong(17, r.latencyMs());
+        p.setInt(18, r.attempts());
     }
 
     /** Writes what is queued, then closes the file. */

@@ -1,0 +1,256 @@
+package io.ironruntime.router;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ironruntime.Json;
+import io.ironruntime.config.BudgetConfig;
+import io.ironruntime.cost.BudgetAlerts;
+import io.ironruntime.cost.BudgetLedger;
+import io.ironruntime.cost.ModelPrice;
+import io.ironruntime.cost.Money;
+import io.ironruntime.cost.PricingTable;
+import io.ironruntime.cost.RequestEstimate;
+import io.ironruntime.cost.ReservationPlan;
+import io.ironruntime.cost.Usage;
+import io.ironruntime.events.EngineEvent;
+import io.ironruntime.events.EventQueue;
+import io.ironruntime.provider.ErrorReply;
+import io.ironruntime.state.LedgerRow;
+import io.ironruntime.state.LedgerStore;
+import java.math.BigDecimal;
+import java.sql.SQLException;
+
+/**
+ * A router's money: prices, the budget ledger, running totals, alerts and the persistent ledger.
+ * Lives as long as the router object (across stop and start). {@link #admit} runs on the request
+ * path as a request stage; {@link RequestCharge} calls {@link #settle} once per metered request.
+ * Both are short and never touch the disk: ledger rows go to the store's writer thread.
+ */
+final class Accounting implements AutoCloseable {
+    static final int ALERT_QUEUE = 1_024;
+
+    final BudgetConfig config;
+    final PricingTable pricing;
+    final BudgetLedger ledger;
+    final SpendTotals totals = new SpendTotals();
+    final EventQueue alertQueue = new EventQueue(ALERT_QUEUE);
+    private final BudgetAlerts alerts;
+    /** Null when persistence is off. */
+    private final LedgerStore store;
+
+    private Accounting(BudgetConfig config, LedgerStore store, long alreadySpent) {
+        this.config = config;
+        this.pricing = config.pricing();
+        this.store = store;
+        this.ledger = new BudgetLedger(config.limitPicos(), alreadySpent);
+        this.alerts = new BudgetAlerts(config.alertsPpm());
+        alerts.check(ledger.snapshot()); // thresholds crossed in earlier runs do not fire again
+    }
+
+    /** Opens the ledger database (when persistence is on) and reads what the budget id already spent. */
+    static Accounting open(BudgetConfig config) {
+        if (config.database() == null) {
+            return new Accounting(config, null, 0);
+        }
+        LedgerStore store = null;
+        try {
+            store = LedgerStore.open(config.database());
+            long spent = config.budgetId() == null ? 0 : store.spentPicos(config.budgetId());
+            return new Accounting(config, store, spent);
+        } catch (SQLException | RuntimeException e) {
+            if (store != null) {
+                try {
+                    store.close();
+                } catch (SQLException ignored) {
+                    // the open failure is the one to report
+                }
+            }
+            throw new RouterStartException("cannot open the ledger database " + config.database() + " ("
+                    + e.getMessage() + "): set state_dir to a writable directory, or persist=False", e);
+        }
+    }
+
+    // ---- request path ------------------------------------------------------------------------------
+
+    /**
+     * Decides whether a metered request may go upstream: prices it, checks its fields, reserves the
+     * most it can cost, and rewrites the body when the router must bound its output or ask for usage.
+     * Sets {@code r.charge} when it lets the request through.
+     */
+    ErrorReply admit(ProxyRequest r) {
+        MeteredEndpoint endpoint = MeteredEndpoint.of(r.method(), r.route.upstreamPath(), r.json);
+        if (endpoint == null) {
+            return null;
+        }
+        String model = r.model();
+        if (model == null || model.isBlank()) {
+            if (!endpoint.needsModel()) {
+                return null;
+            }
+            return ErrorReply.badRequest("model_required", r.json.has("model") && !r.json.get("model").isNull()
+                    ? "\"model\" must be a non-empty string naming the model"
+                    : "This request names no model: set \"model\" (for example \"gpt-4o-mini\" or \"claude-sonnet-4-5\")");
+        }
+        ModelPrice price = pricing.find(model);
+        if (price == null && config.unknownModel() == BudgetConfig.UnknownModelPolicy.BLOCK) {
+            totals.refusedUnknownModel.increment();
+            String shown = RequestStages.printable(model);
+            return ErrorReply.badRequest("model_not_priced", "Model '" + shown + "' has no price, so its cost"
+                    + " could not be tracked and the request was not sent. Add a price with"
+                    + " LlmRouter(custom_pricing={'" + shown + "': {'input_cost_per_token': ..., 'output_cost_per_token': ...}})"
+                    + " or a pricing_file, or pass unknown_model='allow' to forward it with its cost flagged unknown");
+        }
+        RequestEstimate estimate;
+        int choices;
+        try {
+            estimate = RequestEstimate.of(model, r.json);
+            choices = endpoint.hasChoices() ? RequestEstimate.choices(r.json) : 1;
+        } catch (RequestEstimate.InvalidRequest e) {
+            return ErrorReply.badRequest("invalid_request_field", e.getMessage());
+        }
+        BudgetLedger.Decision decision;
+        ReservationPlan plan = null;
+        if (price == null) {
+            decision = ledger.reserve(0, 0); // unpriced: costs nothing known, but not once the budget is gone
+        } else {
+            plan = ReservationPlan.of(price, estimate.inputBound(), estimate.outputBound(), choices,
+                    endpoint.producesOutput());
+            decision = ledger.reserve(plan.wanted(), plan.wanted());
+            if (!decision.granted() && decision.refusal() == BudgetLedger.Refusal.INSUFFICIENT) {
+                // The cheap bound does not fit: count the tokens for a tight one.
+                plan = ReservationPlan.of(price, estimate.inputTokens(), estimate.outputBound(), choices,
+                        endpoint.producesOutput());
+                decision = ledger.reserve(plan.minimum(), plan.wanted());
+            }
+        }
+        if (!decision.granted()) {
+            return refusal(decision, plan);
+        }
+        boolean rewritten = false;
+        if (plan != null && endpoint.producesOutput() && !plan.clientBound() && !decision.at().unlimited()) {
+            // No bound from the client: send the one the reservation pays for, so the provider stops in budget.
+            ((ObjectNode) r.json).put(endpoint.boundField, plan.outputTokensFor(decision.reservation().amount()));
+            totals.boundsInjected.increment();
+            rewritten = true;
+        }
+        boolean hideUsage = endpoint.usageOnRequest && asksUsageLess(r.json);
+        if (hideUsage) {
+            JsonNode options = r.json.get("stream_options");
+            ObjectNode o = options != null && options.isObject() ? (ObjectNode) options
+                    : ((ObjectNode) r.json).putObject("stream_options");
+            o.put("include_usage", true);
+            rewritten = true;
+        }
+        if (rewritten) {
+            try {
+                r.body = Json.MAPPER.writeValueAsBytes(r.json);
+            } catch (JsonProcessingException e) {
+                decision.reservation().release();
+                return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded");
+            }
+        }
+        r.charge = new RequestCharge(this, r.id, model, r.provider(), price, estimate, decision.reservation(),
+                endpoint.producesOutput(), hideUsage);
+        return null;
+    }
+
+    /** A stream whose client did not ask for usage: the router asks for it and hides it again. */
+    private static boolean asksUsageLess(JsonNode json) {
+        return json.path("stream").asBoolean(false) && !json.path("stream_options").path("include_usage").asBoolean(false);
+    }
+
+    private ErrorReply refusal(BudgetLedger.Decision d, ReservationPlan plan) {
+        BudgetLedger.Snapshot s = d.at();
+        String state = usd(s.spent()) + " spent and " + usd(s.reserved()) + " reserved by requests in flight, of a "
+                + usd(s.limit()) + " budget" + (config.budgetId() == null ? "" : " (budget_id '" + config.budgetId() + "')");
+        if (d.refusal() == BudgetLedger.Refusal.EXHAUSTED) {
+            totals.refusedExhausted.increment();
+            return ErrorReply.paymentRequired("iron_cage_budget_exceeded", "budget_exceeded", "Budget exhausted: "
+                    + state + ". Raise it with router.set_budget(...) or start a new budget.");
+        }
+        totals.refusedInsufficient.increment();
+        String need = plan == null ? "" : " This request may cost up to " + usd(plan.minimum()) + ";";
+        return ErrorReply.paymentRequired("iron_cage_insufficient_budget", "insufficient_budget",
+                "Insufficient budget:" + need + " only " + usd(s.available()) + " is left (" + state
+                        + "). Lower max_tokens or shorten the request, or raise the budget with router.set_budget(...).");
+    }
+
+    static String usd(long picos) {
+        BigDecimal v = BigDecimal.valueOf(picos, 12).stripTrailingZeros();
+        return "$" + (v.scale() < 2 ? v.setScale(2) : v).toPlainString();
+    }
+
+    // ---- settlement ----------------------------------------------------------------------------------
+
+    void settle(RequestCharge c, Usage usage, boolean estimated, int status, String outcome, long latencyMs) {
+        long cost = c.price == null ? 0 : c.price.cost(usage);
+        if (outcome.equals("not_answered")) {
+            c.reservation.release();
+        } else {
+            c.reservation.settle(cost);
+        }
+        totals.record(c.model, usage, cost, c.price != null, estimated);
+        if (store != null) {
+            store.append(new LedgerRow(System.currentTimeMillis(), c.requestId, config.budgetId(), null,
+                    c.provider.wireName(), c.model, usage.inputTokens(), usage.cacheReadTokens(),
+                    usage.cacheWriteTokens(), usage.outputTokens(), cost, c.price != null, estimated, status, outcome,
+                    latencyMs, 1));
+        }
+        checkAlerts(c.requestId);
+    }
+
+    /** Changes the limit at once; requests already admitted keep their reservations. */
+    void setLimit(long picos) {
+        ledger.setLimit(picos);
+        checkAlerts(null);
+    }
+
+    private void checkAlerts(String requestId) {
+        BudgetLedger.Snapshot now = ledger.snapshot();
+        for (int ppm : alerts.check(now)) {
+            ObjectNode p = Json.MAPPER.createObjectNode();
+            p.put("threshold", ppm / 1_000_000.0);
+            p.put("budget_spent", Money.picosToDollars(now.spent()));
+            p.put("budget_limit", Money.picosToDollars(now.limit()));
+            p.put("budget_reserved", Money.picosToDollars(now.reserved()));
+            p.put("budget_id", config.budgetId());
+            alertQueue.offer(EngineEvent.of(EngineEvent.BUDGET_THRESHOLD_REACHED, null, requestId, p));
+        }
+    }
+
+    // ---- edges ---------------------------------------------------------------------------------------
+
+    /** Waits until every settled request's row is committed; false on timeout or without persistence. */
+    boolean flush(long timeoutMillis) {
+        if (store == null) {
+            return false;
+        }
+        try {
+            return store.flush(timeoutMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    long ledgerPending() {
+        return store == null ? 0 : store.pending();
+    }
+
+    String ledgerFailure() {
+        Exception e = store == null ? null : store.lastFailure();
+        return e == null ? null : e.getMessage();
+    }
+
+    @Override
+    public void close() {
+        if (store != null) {
+            try {
+                store.close();
+            } catch (SQLException e) {
+                // rows were flushed by the writer before the connection closed; nothing else to save
+            }
+        }
+    }
+}
