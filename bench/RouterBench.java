@@ -19,6 +19,8 @@
  *   --phase-ms N       length of one direct/router slice in the concurrent section (default 250)
  *   --client raw|jdk   load generator: raw keep-alive sockets (default) or java.net.http.HttpClient
  *   --baseline         also measure a trivial blocking JDK-only proxy, as a floor for "one extra hop"
+ *   --budget           also measure a second router with a budget and the SQLite ledger on (issue 3);
+ *                      the plain router then runs without budget and without ledger (cost tracking stays on)
  *   --prompt-kb N      pad each request with an N KiB earlier turn (default: a ~260-byte request)
  *   --threads          diagnostics: list the busiest threads at the end
  *   --soak N           diagnostics: after warm-up, load the router alone for N s (attach perf/JFR)
@@ -73,6 +75,7 @@ public final class RouterBench {
         int phaseMs = 250;
         String client = "raw";
         boolean baseline;
+        boolean budget;
         boolean threads;
         double soak;
         int promptKb;
@@ -86,6 +89,7 @@ public final class RouterBench {
                 switch (a) {
                     case "--quick" -> o.quick = true;
                     case "--baseline" -> o.baseline = true;
+                    case "--budget" -> o.budget = true;
                     case "--threads" -> o.threads = true;
                     case "--soak" -> o.soak = Double.parseDouble(value(args, ++i, a));
                     case "--prompt-kb" -> o.promptKb = Integer.parseInt(value(args, ++i, a));
@@ -138,8 +142,10 @@ public final class RouterBench {
         FakeUpstream upstream = new FakeUpstream(o.events, gapNanos);
         upstream.start();
 
-        LlmRouter router = new LlmRouter(RouterConfigReader.fromJson("{\"provider_key\":\"" + PROVIDER_KEY
-                + "\",\"openai_base_url\":\"http://127.0.0.1:" + upstream.port() + "\"}"));
+        String common = "\"provider_key\":\"" + PROVIDER_KEY + "\",\"openai_base_url\":\"http://127.0.0.1:"
+                + upstream.port() + "\"";
+        // The plain router keeps no ledger file: a benchmark should not grow the user's database.
+        LlmRouter router = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false}"));
         router.start();
 
         List<Target> targets = new ArrayList<>();
@@ -150,6 +156,13 @@ public final class RouterBench {
             trivial = new TrivialProxy(upstream.port());
             trivial.start();
             targets.add(new Target("trivial", trivial.port(), PROVIDER_KEY));
+        } else if (o.budget) {
+            // A budget that never runs out (every request reserves and settles) and the ledger in a temp dir.
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("iron-bench-ledger-");
+            LlmRouter budgeted = new LlmRouter(RouterConfigReader.fromJson("{" + common
+                    + ",\"budget\":1000000,\"budget_id\":\"bench\",\"state_dir\":\"" + dir + "\"}"));
+            budgeted.start();
+            targets.add(new Target("budget", budgeted.port(), budgeted.config().localToken()));
         }
         Bench b = new Bench(o, targets, upstream);
         double load0 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
@@ -458,8 +471,9 @@ public final class RouterBench {
                     + " measured interleaved in this run.");
             String header = String.format(Locale.ROOT, "%-34s %9s %9s %9s  %-10s %-4s", "measure", "direct", "router",
                     "added", "target", "");
+            String third = base ? targets.get(2).name : "";
             if (base) {
-                header += String.format(Locale.ROOT, " %9s %9s", "trivial", "t.added");
+                header += String.format(Locale.ROOT, " %9s %9s", third, third.charAt(0) + ".added");
             }
             System.out.println(header);
             System.out.println("-".repeat(header.length()));
@@ -494,6 +508,12 @@ public final class RouterBench {
                 tp += String.format(Locale.ROOT, " %9.0f %9s", rps[2], String.format(Locale.ROOT, "x%.2f", rps[2] / rps[0]));
             }
             System.out.println(tp);
+            if (o.budget) {
+                double kept = rps[2] / rps[1];
+                System.out.println(String.format(Locale.ROOT, "%-34s %9.0f %9.0f %9s  %-10s %-4s",
+                        "(e) budget+ledger / router req/s", rps[1], rps[2], String.format(Locale.ROOT, "x%.2f", kept),
+                        ">= x0.90", kept >= 0.9 ? "ok" : "MISS"));
+            }
 
             System.out.println();
             System.out.print("samples: c=1 " + c1[0].latency.size() + "/" + c1[1].latency.size());
@@ -531,7 +551,13 @@ public final class RouterBench {
             StringBuilder ev = new StringBuilder(String.format(Locale.ROOT,
                     "proxy thread CPU in streams: router %.1f us/event", streamCpu[2] / 1e3
                             / Math.max(1, stream[1].eventDelay.size())));
-            if (base) {
+            if (o.budget) {
+                // Both routers' threads share names, so their CPU is one group: per request of either.
+                one = new StringBuilder(String.format(Locale.ROOT, "proxy thread CPU at c=1: routers %.1f us/request",
+                        c1Cpu[2] / 1e3 / (c1[1].completed + c1[2].completed)));
+                ev = new StringBuilder(String.format(Locale.ROOT, "proxy thread CPU in streams: routers %.1f us/event",
+                        streamCpu[2] / 1e3 / Math.max(1, stream[1].eventDelay.size() + stream[2].eventDelay.size())));
+            } else if (base) {
                 one.append(String.format(Locale.ROOT, ", trivial %.1f us/request", c1Cpu[3] / 1e3 / c1[2].completed));
                 ev.append(String.format(Locale.ROOT, ", trivial %.1f us/event", streamCpu[3] / 1e3
                         / Math.max(1, stream[2].eventDelay.size())));

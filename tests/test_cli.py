@@ -231,7 +231,9 @@ def test_python_cli_version_needs_no_java():
     (["--port", "99999"], {}, ["port", "99999"]),
     (["--server-url", "ftp://x"], {}, ["server_url"]),
     (["--server-url", "ftp://x"], {"IC_TOKEN": IC_TOKEN}, ["server_url", "ftp://x"]),
-], ids=["port-99999", "server-url-ftp-without-token", "server-url-ftp-with-token"])
+    (["--budget", "-5"], {}, ["budget", "negative"]),
+    (["--budget-id", " "], {}, ["budget_id"]),
+], ids=["port-99999", "server-url-ftp-without-token", "server-url-ftp-with-token", "budget-negative", "budget-id-blank"])
 def test_python_cli_bad_input(flags, env, words):
     port_flags = [] if "--port" in flags else ["--port", str(free_port())]
     proc = run_to_end([sys.executable, "-m", "iron_runtime", "router"] + port_flags + flags,
@@ -270,6 +272,30 @@ def test_java_cli_serves_with_fixed_token_and_stops_on_sigterm(oai_up):
         child.kill()
 
 
+@pytest.mark.parametrize("cli", ["java", "python"])
+def test_cli_budget_flags_refuse_with_402_and_keep_the_ledger(oai_up, tmp_path, cli):
+    argv = java_cli() if cli == "java" else [sys.executable, "-m", "iron_runtime"]
+    port = free_port()
+    child = Child(argv + ["router", "--port", str(port), "--openai-base-url", oai_up.origin, "--budget", "0",
+                          "--budget-id", "cli", "--state-dir", str(tmp_path)],
+                  child_env(OPENAI_API_KEY=REAL_KEY))
+    try:
+        base_url = child.wait_for_line(r"^iron-runtime router listening on (\S+)$").group(1)
+        token = child.banner_value("client token: ")
+        budget_line = child.banner_value("budget: ")
+        assert budget_line.startswith("$0") and str(tmp_path / "iron_runtime.db") in budget_line, budget_line
+        with pytest.raises(openai.APIStatusError) as ei:
+            openai.OpenAI(base_url=base_url, api_key=token, timeout=20).chat.completions.create(
+                model="gpt-4o-mini", messages=MSG)
+        assert ei.value.status_code == 402 and ei.value.body["code"] == "budget_exceeded"
+        assert oai_up.requests == []
+        rc, _ = child.stop(signal.SIGTERM)
+        assert rc in (0, 128 + signal.SIGTERM), child.output()
+        assert (tmp_path / "iron_runtime.db").is_file()
+    finally:
+        child.kill()
+
+
 def assert_bad_input_rejected(proc, words) -> None:
     """Exit status 2, one `iron-runtime: error:` line naming ``words``, nothing on stdout, no secret."""
     assert proc.returncode == 2, "exit status %s\n%s%s" % (proc.returncode, proc.stdout, proc.stderr)
@@ -284,7 +310,9 @@ def assert_bad_input_rejected(proc, words) -> None:
     (["--port", "nope"], {}, ["--port", "nope"]),
     (["--port", "99999"], {}, ["port", "99999"]),
     (["--server-url", "ftp://x"], {"IC_TOKEN": IC_TOKEN}, ["server_url", "ftp://x"]),
-], ids=["port-nope", "port-99999", "server-url-ftp"])
+    (["--budget", "lots"], {}, ["budget", "dollars"]),
+    (["--unknown-model", "maybe"], {}, ["unknown_model"]),
+], ids=["port-nope", "port-99999", "server-url-ftp", "budget-lots", "unknown-model-maybe"])
 def test_java_cli_bad_input(flags, env, words):
     port_flags = [] if "--port" in flags else ["--port", str(free_port())]
     proc = run_to_end(java_cli() + ["router"] + port_flags + flags, child_env(OPENAI_API_KEY=REAL_KEY, **env))

@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="upstream inactivity timeout in seconds (default 600)")
     router.add_argument("--connect-timeout", type=float, metavar="S", default=10.0,
                         help="upstream connect timeout in seconds (default 10)")
+    router.add_argument("--budget", type=float, metavar="USD", help="hard budget in US dollars (default: unlimited)")
+    router.add_argument("--budget-id", metavar="NAME", help="accumulate spend under this name across restarts")
+    router.add_argument("--state-dir", metavar="DIR",
+                        help="ledger database directory (default $IRON_RUNTIME_HOME, else ~/.iron_runtime)")
+    router.add_argument("--pricing-file", metavar="FILE", help="LiteLLM-shaped price JSON over the bundled table")
+    router.add_argument("--unknown-model", choices=("block", "allow"), default="block",
+                        help="requests for models without a price: refuse (default) or forward")
     return parser
 
 
@@ -68,6 +75,10 @@ def _announce(router: Any) -> None:
         lines.append(f"mode: {mode} ({', '.join(providers)})" if providers else f"mode: {mode}")
     if token is not None:
         lines.append(f"client token: {token}")
+    spent, limit = router.budget_status
+    budget = "unlimited" if limit is None else f"${limit:.6g}"
+    ledger = router.database_path or "off"
+    lines.append(f"budget: {budget}, spent ${spent:.6g}, ledger: {ledger}")
     lines.append(f"export OPENAI_BASE_URL={base_url}")
     lines.append(f"export ANTHROPIC_BASE_URL={origin}")  # the Anthropic SDK adds /v1 itself
     if token is not None:
@@ -88,6 +99,11 @@ def _serve(args: argparse.Namespace) -> int:
         max_request_bytes=args.max_request_bytes,
         connect_timeout=args.connect_timeout,
         read_timeout=args.read_timeout,
+        budget=args.budget,
+        budget_id=args.budget_id,
+        state_dir=args.state_dir,
+        pricing_file=args.pricing_file,
+        unknown_model=args.unknown_model,
     )
     done = threading.Event()
 
@@ -102,7 +118,7 @@ def _serve(args: argparse.Namespace) -> int:
         while not done.wait(1.0):  # a timed wait keeps signal handlers running promptly
             pass
     finally:
-        router.stop()
+        router.close()  # also waits for the ledger rows of settled requests
     return 0
 
 

@@ -19,7 +19,9 @@ public final class Money {
 
     /** Dollars as a float, for the Python edge only. */
     public static double picosToDollars(long picos) {
-        return BigDecimal.valueOf(picos).divide(PICOS_PER_DOLLAR_DECIMAL).doubleValue();
+        // A scaled BigDecimal, not a division: doubleValue() is then the correctly rounded double, and
+        // below 2^52 picos (4,500 USD) it is one double division. An exact BigDecimal.divide costs ~10 us.
+        return BigDecimal.valueOf(picos, 12).doubleValue();
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -17,14 +18,19 @@ import java.util.regex.Pattern;
  * drop that file in. Entries without both input and output prices (LiteLLM's {@code sample_spec},
  * image or audio models) are skipped. Lookups resolve dated snapshots to their family
  * ({@code gpt-4o-mini-2024-07-18} to {@code gpt-4o-mini}, {@code claude-sonnet-4-20250514} to
- * {@code claude-sonnet-4}) when the snapshot has no entry of its own. Immutable.
+ * {@code claude-sonnet-4}) when the snapshot has no entry of its own. Immutable (lookups are cached).
  */
 public final class PricingTable {
     static final String BUNDLED = "/io/ironruntime/cost/pricing.json";
     private static final Pattern DATE_SUFFIX = Pattern.compile("-(\\d{4}-\\d{2}-\\d{2}|\\d{8})$");
     private static final Pattern LATEST_SUFFIX = Pattern.compile("-latest$");
 
+    /** Resolved lookups, so the request path does not normalise and match suffixes every time. */
+    private static final int MAX_RESOLVED = 4_096;
+    private static final ModelPrice UNPRICED = new ModelPrice("", 0, 0, 0, 0, 0);
+
     private final Map<String, ModelPrice> prices;
+    private final Map<String, ModelPrice> resolved = new ConcurrentHashMap<>();
 
     private PricingTable(Map<String, ModelPrice> prices) {
         this.prices = Map.copyOf(prices);
@@ -112,6 +118,18 @@ public final class PricingTable {
         if (model == null || model.isBlank()) {
             return null;
         }
+        ModelPrice known = resolved.get(model);
+        if (known != null) {
+            return known == UNPRICED ? null : known;
+        }
+        ModelPrice found = resolve(model);
+        if (resolved.size() < MAX_RESOLVED) { // model names come from clients: the cache stays bounded
+            resolved.put(model, found == null ? UNPRICED : found);
+        }
+        return found;
+    }
+
+    private ModelPrice resolve(String model) {
         String key = normalise(model);
         ModelPrice exact = prices.get(key);
         if (exact != null) {

@@ -32,13 +32,14 @@ public final class RequestEstimate {
     public static final int MAX_CHOICES = 128;
 
     private final String model;
-    private final List<String> texts;
+    /** The text the model reads, by reference: strings and JSON subtrees, a null after each unit. */
+    private final List<Object> texts;
     private final long textBytes;
     private final long fixedTokens;
     private final long outputBound;
     private long inputTokens = -1;
 
-    private RequestEstimate(String model, List<String> texts, long textBytes, long fixedTokens, long outputBound) {
+    private RequestEstimate(String model, List<Object> texts, long textBytes, long fixedTokens, long outputBound) {
         this.model = model;
         this.texts = texts;
         this.textBytes = textBytes;
@@ -95,8 +96,14 @@ public final class RequestEstimate {
     public synchronized long inputTokens() {
         if (inputTokens < 0) {
             long n = fixedTokens;
-            for (String unit : texts) {
-                n += TokenCounter.count(model, unit);
+            StringBuilder unit = new StringBuilder();
+            for (Object part : texts) {
+                if (part == null) {
+                    n += TokenCounter.count(model, unit.toString());
+                    unit.setLength(0);
+                } else {
+                    unit.append(part instanceof JsonNode j ? j.toString() : (String) part).append('\n');
+                }
             }
             inputTokens = Math.min(n, inputBound());
         }
@@ -153,10 +160,14 @@ public final class RequestEstimate {
         return n;
     }
 
-    /** Walks the request, gathering the text the model reads in units (one per message or field). */
+    /**
+     * Walks the request, noting the text the model reads in units (one per message or field) without
+     * copying it: the strings and JSON subtrees are kept by reference and only joined for the tokenizer.
+     */
     private static final class Walker {
-        private final List<String> units = new ArrayList<>();
-        private final StringBuilder text = new StringBuilder();
+        /** Strings and JSON subtrees; a null closes a unit. */
+        private final List<Object> units = new ArrayList<>();
+        private boolean open;
         private long bytes;
         private long fixedTokens;
         private int messages;
@@ -231,23 +242,49 @@ public final class RequestEstimate {
 
         void json(JsonNode n) {
             if (n != null && !n.isNull()) {
-                add(n.toString());
+                units.add(n);
+                open = true;
+                bytes += jsonBytes(n) + 1;
                 flush();
             }
         }
 
         private void add(String s) {
             if (!s.isEmpty()) {
-                text.append(s).append('\n');
+                units.add(s);
+                open = true;
                 bytes += utf8Length(s) + 1;
             }
         }
 
         void flush() {
-            if (text.length() > 0) {
-                units.add(text.toString());
-                text.setLength(0);
+            if (open) {
+                units.add(null);
+                open = false;
             }
         }
+    }
+
+    /** The length of {@code n} written as compact JSON, without writing it (escapes aside). */
+    static long jsonBytes(JsonNode n) {
+        if (n.isTextual()) {
+            return utf8Length(n.asText()) + 2;
+        }
+        if (n.isObject()) {
+            long b = 2;
+            for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                b += utf8Length(e.getKey()) + 4 + jsonBytes(e.getValue());
+            }
+            return b;
+        }
+        if (n.isArray()) {
+            long b = 2;
+            for (JsonNode v : n) {
+                b += jsonBytes(v) + 1;
+            }
+            return b;
+        }
+        return n.isNumber() ? 24 : 5; // numbers at most a double's length; true, false, null
     }
 }

@@ -68,6 +68,7 @@ final class RequestCharge {
             return;
         }
         closed = true;
+        complete |= meter.sawEnd(); // the client hung up after the last event: nothing was cut short
         long latencyMs = (System.nanoTime() - startNanos) / 1_000_000;
         if (status == 0) {
             accounting.settle(this, Usage.NONE, false, statusIfNoHead, "not_answered", latencyMs);

@@ -6,6 +6,7 @@ import io.ironruntime.provider.ResponseText;
 import io.ironruntime.provider.SseEvent;
 import io.ironruntime.provider.UsageReader;
 import java.io.IOException;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -17,11 +18,16 @@ import java.util.regex.Pattern;
  * {@code "usage":null} member the provider adds to every other chunk is removed.
  */
 final class ResponseMeter {
-    private static final Pattern NULL_USAGE = Pattern.compile(",\\s*\"usage\"\\s*:\\s*null|\"usage\"\\s*:\\s*null\\s*,?");
+    private static final Pattern NULL_USAGE = Pattern.compile(
+            ",\\s*\"usage\"\\s*:\\s*null|(?<=\\{)\\s*\"usage\"\\s*:\\s*null\\s*,?");
+
+    private static final Set<String> END_EVENTS = Set.of("message_stop", "response.completed",
+            "response.incomplete", "response.failed");
 
     private final UsageReader usage = new UsageReader();
     private final ResponseText text = new ResponseText();
     private final boolean hideUsage;
+    private boolean sawEnd;
 
     ResponseMeter(boolean hideUsage) {
         this.hideUsage = hideUsage;
@@ -30,10 +36,17 @@ final class ResponseMeter {
     /** Reads an event; returns what the client gets instead (the same event, a rewrite, or null to drop it). */
     SseEvent onEvent(SseEvent event) {
         String data = event.data();
-        if (data == null || data.equals("[DONE]")) {
+        if (data == null) {
+            return event;
+        }
+        if (data.equals("[DONE]")) {
+            sawEnd = true;
             return event;
         }
         JsonNode root = parse(data);
+        if (root != null && END_EVENTS.contains(root.path("type").asText(""))) {
+            sawEnd = true;
+        }
         usage.acceptEvent(root);
         text.acceptEvent(root);
         if (!hideUsage || root == null) {
@@ -52,6 +65,14 @@ final class ResponseMeter {
         text.acceptBody(root);
     }
 
+    /**
+     * True once the stream's own last event went by ({@code [DONE]}, {@code message_stop},
+     * {@code response.completed}): a client that hangs up after it has had the whole response.
+     */
+    boolean sawEnd() {
+        return sawEnd;
+    }
+
     UsageReader usage() {
         return usage;
     }
@@ -60,7 +81,10 @@ final class ResponseMeter {
         return text.text();
     }
 
-    /** Removes {@code "usage": null} members; a string value cannot match, its quotes would be escaped. */
+    /**
+     * Removes {@code "usage": null} members. A member starts after a comma or an opening brace, which
+     * no string (value or name) can put right before an unescaped quote, so text inside strings is safe.
+     */
     static String withoutNullUsage(String data) {
         return NULL_USAGE.matcher(data).replaceAll("");
     }

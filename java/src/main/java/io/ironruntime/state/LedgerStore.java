@@ -3,6 +3,7 @@ package io.ironruntime.state;
 import io.ironruntime.cost.Money;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -30,19 +32,29 @@ import org.sqlite.SQLiteConfig;
  *        latency_ms, attempts)
  * </pre>
  *
- * Rows are appended by a writer thread in batched transactions, so the request path only enqueues.
+ * Rows are appended by a writer thread in batched transactions (a batch gathers for 20 ms), so
+ * the request path only enqueues.
  * The journal is WAL with {@code synchronous=NORMAL}: a committed row survives the process being
  * killed at any moment (not against a power cut: that would need an fsync per commit). The queue
  * is unbounded: when the disk fails, rows wait in memory and are retried, never dropped.
  */
 public final class LedgerStore implements AutoCloseable {
     static final int SCHEMA_VERSION = 1;
+    static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    static final int MAX_BATCH = 1_000;
     private static final String INSERT = "INSERT OR IGNORE INTO ledger (ts_ms, request_id, budget_id, agent_id,"
             + " provider, model, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_picos,"
             + " cost_usd, cost_known, usage_estimated, status, outcome, latency_ms, attempts)"
             + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-    private final Connection connection;
+    private final Path file;
+    /** Guards the connection and the statement (the connection is replaced when the WAL file is). */
+    private final Object db = new Object();
+    private Connection connection;
+    /** The identity of the WAL file our connection writes, or null before the first write. */
+    private Object walKey;
+    /** Guarded by {@code db}. */
+    private PreparedStatement insert;
     /** Unbounded on purpose: a money record is never dropped and the request path never waits on the disk. */
     private final BlockingQueue<LedgerRow> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
@@ -52,7 +64,8 @@ public final class LedgerStore implements AutoCloseable {
     private volatile boolean closing;
     private volatile Exception lastFailure;
 
-    private LedgerStore(Connection connection) {
+    private LedgerStore(Path file, Connection connection) {
+        this.file = file;
         this.connection = connection;
         this.writer = new Thread(this::drain, "iron-ledger-writer");
         writer.setDaemon(true);
@@ -66,13 +79,45 @@ public final class LedgerStore implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new SQLException("cannot create the directory of " + file + ": " + e.getMessage(), e);
         }
+        Connection c = connect(file);
+        migrate(c);
+        return new LedgerStore(file.toAbsolutePath(), c);
+    }
+
+    private static Connection connect(Path file) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         config.setBusyTimeout(10_000);
-        Connection c = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
-        migrate(c);
-        return new LedgerStore(c);
+        return config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+    }
+
+    /**
+     * Python's sqlite3 in the same process (a notebook reading {@code database_path}) is a second copy
+     * of SQLite that cannot see this connection's locks, which POSIX keeps per process: when its last
+     * connection closes it checkpoints and deletes the WAL file this connection still writes, and rows
+     * written after that would be invisible to every new reader. So before each batch: if the WAL file
+     * is not the one we wrote, close (which checkpoints what we wrote into the database file) and reopen.
+     */
+    private void reopenIfWalReplaced() throws SQLException {
+        if (walKey == null || Objects.equals(walKey, currentWalKey())) {
+            return;
+        }
+        if (insert != null) {
+            insert.close();
+            insert = null;
+        }
+        connection.close();
+        connection = connect(file);
+        walKey = null;
+    }
+
+    private Object currentWalKey() {
+        try {
+            return Files.readAttributes(Path.of(file + "-wal"), BasicFileAttributes.class).fileKey();
+        } catch (java.io.IOException e) {
+            return null; // deleted
+        }
     }
 
     private static void migrate(Connection c) throws SQLException {
@@ -88,7 +133,7 @@ public final class LedgerStore implements AutoCloseable {
                 throw new SQLException("the ledger was written by a newer iron-runtime (schema " + version + ")");
             }
             if (version < 1) {
-                s.executeUpdate("CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY," // no AUTOINCREMENT: a third of the insert cost
                         + " ts_ms INTEGER NOT NULL, request_id TEXT NOT NULL UNIQUE, budget_id TEXT, agent_id TEXT,"
                         + " provider TEXT NOT NULL, model TEXT, input_tokens INTEGER NOT NULL,"
                         + " cache_read_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL,"
@@ -129,8 +174,16 @@ public final class LedgerStore implements AutoCloseable {
                 }
                 written.wait(left);
             }
-            return true;
         }
+        synchronized (db) {
+            try {
+                reopenIfWalReplaced(); // rows that went to a WAL deleted meanwhile become visible
+            } catch (SQLException e) {
+                lastFailure = e;
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The last write failure (rows are kept and retried), or null. */
@@ -140,7 +193,7 @@ public final class LedgerStore implements AutoCloseable {
 
     /** The total cost of the rows of a budget, in pico-dollars. */
     public long spentPicos(String budgetId) throws SQLException {
-        synchronized (connection) {
+        synchronized (db) {
             try (PreparedStatement p = connection.prepareStatement(
                     "SELECT COALESCE(SUM(cost_picos), 0) FROM ledger WHERE budget_id = ?")) {
                 p.setString(1, budgetId);
@@ -160,7 +213,7 @@ public final class LedgerStore implements AutoCloseable {
                     continue;
                 }
                 batch.add(first);
-                queue.drainTo(batch, 999);
+                gather(batch);
                 while (!tryWrite(batch)) {
                     Thread.sleep(1_000); // a money record is retried, never dropped
                 }
@@ -170,6 +223,18 @@ public final class LedgerStore implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /**
+     * Lets more rows arrive for {@link #LINGER_NANOS}, then takes them: a commit costs about as much as
+     * ten rows, so under load one commit carries many. The writer sleeps rather than waits on the
+     * queue, so appending a row never has to wake it. Bounds how long a settled row waits to be committed.
+     */
+    private void gather(List<LedgerRow> batch) throws InterruptedException {
+        if (!closing) {
+            TimeUnit.NANOSECONDS.sleep(LINGER_NANOS);
+        }
+        queue.drainTo(batch, MAX_BATCH - batch.size());
     }
 
     private boolean tryWrite(List<LedgerRow> rows) {
@@ -184,19 +249,25 @@ public final class LedgerStore implements AutoCloseable {
     }
 
     private void writeBatch(List<LedgerRow> rows) {
-        synchronized (connection) {
+        synchronized (db) {
             try {
+                reopenIfWalReplaced();
                 connection.setAutoCommit(false);
-                try (PreparedStatement p = connection.prepareStatement(INSERT)) {
-                    for (LedgerRow r : rows) {
-                        bind(p, r);
-                        p.addBatch();
-                    }
-                    p.executeBatch();
+                if (insert == null) {
+                    insert = connection.prepareStatement(INSERT); // compiled once, reused by every batch
                 }
+                for (LedgerRow r : rows) {
+                    bind(insert, r);
+                    insert.addBatch();
+                }
+                insert.executeBatch();
                 connection.commit();
+                walKey = currentWalKey();
             } catch (SQLException e) {
                 try {
+                    if (insert != null) {
+                        insert.clearBatch();
+                    }
                     connection.rollback();
                 } catch (SQLException ignored) {
                     // the original failure is the one to report
@@ -246,7 +317,10 @@ public final class LedgerStore implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        synchronized (connection) {
+        synchronized (db) {
+            if (insert != null) {
+                insert.close();
+            }
             connection.close();
         }
     }
