@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs both benchmarks: the router benchmark (Java) and the Python cold start.
+# Runs the benchmarks: the budget microbenchmark and the router benchmark (Java), the Python cold start.
 # Builds the engine jar first if it is missing.
 #
 #   bench/run.sh            # full run, about 2-3 minutes
 #   bench/run.sh --quick    # smoke run, about 30 seconds
 #   bench/run.sh --baseline --seconds 90   # extra options go to RouterBench
+#   bench/run.sh --budget                  # RouterBench also measures a router with budget and ledger on
 #
 # Environment: IRON_RUNTIME_JAR (jar to use), PYTHON (interpreter for cold_start.py, default python3).
 # Exit status: 0 when both ran (a missed target is reported, not an error), non-zero when one failed.
@@ -26,6 +27,14 @@ for arg in "$@"; do
     [ "$arg" = "--quick" ] && runs=3
 done
 
+echo "== budget microbenchmark ($jar)"
+budget_flags=()
+for arg in "$@"; do
+    [ "$arg" = "--quick" ] && budget_flags=(--quick)
+done
+java -cp "$jar" bench/BudgetBench.java "${budget_flags[@]}"
+
+echo
 echo "== router benchmark ($jar)"
 java -cp "$jar" bench/RouterBench.java "$@"
 
