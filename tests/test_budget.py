@@ -26,9 +26,10 @@ WORDS = " ".join("word%d" % i for i in range(40))
 
 
 def ledger(router, budget_id=None):
-    """(rows, sum of cost_picos) of the router's ledger database."""
+    """(rows, sum of cost_picos) of the router's ledger database, once every request has settled."""
+    budget_picos(router)  # a stream settles when the provider's response ends, just after the client's read
     assert router.flush(10)
-    with sqlite3.connect(router.database_path) as db:
+    with sqlite3.connect("file:%s?mode=ro" % router.database_path, uri=True) as db:
         db.row_factory = sqlite3.Row
         if budget_id is None:
             rows = db.execute("SELECT * FROM ledger").fetchall()
