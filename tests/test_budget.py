@@ -333,6 +333,38 @@ def test_budget_id_spend_accumulates_across_routers(tmp_path, up):
         second.close()
 
 
+def wait_spent(router, picos, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while router.metrics()["budget_spent_picos"] != picos and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return router.metrics()["budget_spent_picos"]
+
+
+def test_running_routers_sharing_a_budget_id_count_each_others_spend(tmp_path, up):
+    a = make(tmp_path, up, budget_id="shared")
+    b = make(tmp_path, up, budget_id="shared")
+    try:
+        for _ in range(3):
+            assert one_request(a, up, stream=False, max_tokens=20)[0] == 200
+        spent_a, _ = budget_picos(a)
+        assert spent_a > 0
+        assert wait_spent(b, spent_a) == spent_a, "b never counted what a spent"
+        assert one_request(b, up, stream=True, max_tokens=20)[0] == 200
+        spent_b, _ = budget_picos(b)
+        assert spent_b > spent_a
+        assert wait_spent(a, spent_b) == spent_b, "a never counted what b spent"
+        # One budget for both: once it is spent through a, b refuses too.
+        for r in (a, b):
+            r.set_budget(spent_b / PICOS)
+        status, (body, _) = one_request(b, up, stream=False, max_tokens=20)
+        assert status == 402 and body["type"] == "iron_cage_budget_exceeded"
+        rows, total = ledger(a, "shared")
+        assert len(rows) == 4 and total == spent_b
+    finally:
+        a.close()
+        b.close()
+
+
 def test_ledger_rows_are_readable_with_sqlite3(tmp_path, up):
     with make(tmp_path, up, budget_id="readable") as router:
         one_request(router, up, stream=True, max_tokens=20)

@@ -175,8 +175,9 @@ def call(router, api: str, model: str, stream: bool, scenario: str = "", **kw):
 
 # ----------------------------------------------------------------------------- 1. exact cost
 
-OPENAI_CHAT = ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-5", "o3-mini"]
-ANTHROPIC = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1", "claude-3-5-haiku"]
+OPENAI_CHAT = ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-5", "o3-mini", "gpt-5.4"]
+ANTHROPIC = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1", "claude-3-5-haiku", "claude-sonnet-4-6",
+             "claude-opus-4-6"]
 
 CASES = []
 for _m in OPENAI_CHAT:
@@ -615,3 +616,42 @@ def test_budget_status_in_dollars(cost_router, oai_up):
     assert router.total_spent() == spent
     assert router.metrics()["budget_spent_picos"] == row["cost_picos"]
     assert math.isclose(router.metrics()["budget_spent"], spent)
+
+
+# ----------------------------------------------------------------------------- 1h cache writes, service tiers
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_anthropic_one_hour_cache_writes_are_priced_apart(cost_router, ant_up, stream):
+    router = cost_router()
+    call(router, "messages", "claude-sonnet-4-6", stream, "cachewrite:6,cachewrite_hour:4")
+    usage = ant_up.last.usage
+    assert usage["cache_creation"]["ephemeral_1h_input_tokens"] == 4
+    entry = PRICES["claude-sonnet-4-6"]
+    write_1h = picos(entry["cache_creation_input_token_cost_above_1hr"])
+    assert write_1h == 2 * picos(entry["input_cost_per_token"])
+    t = tokens_from_usage("messages", usage)
+    p = price_of(entry)
+    expected = (t["input_tokens"] * p["input"] + t["cache_read_tokens"] * p["cache_read"]
+                + (t["cache_write_tokens"] - 4) * p["cache_write"] + 4 * write_1h + t["output_tokens"] * p["output"])
+    row = the_row(router)
+    assert row["cost_picos"] == expected
+    assert row["cache_write_tokens"] == 6 and row["usage_estimated"] == 0
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+@pytest.mark.parametrize("tier", ["priority", "flex"])
+def test_openai_service_tier_is_charged_at_its_own_prices(cost_router, oai_up, tier, stream):
+    router = cost_router()
+    call(router, "chat", "gpt-5", stream, "cached:5", service_tier=tier)
+    assert oai_up.last.json["service_tier"] == tier
+    entry = PRICES["gpt-5"]
+    tiered = {
+        "input": picos(entry["input_cost_per_token_" + tier]),
+        "output": picos(entry["output_cost_per_token_" + tier]),
+        "cache_read": picos(entry["cache_read_input_token_cost_" + tier]),
+        "cache_write": picos(entry["input_cost_per_token_" + tier]),
+    }
+    expected = cost_of(tiered, tokens_from_usage("chat", oai_up.last.usage))
+    assert expected != cost_of(price_of(entry), tokens_from_usage("chat", oai_up.last.usage))
+    assert the_row(router)["cost_picos"] == expected

@@ -25,6 +25,8 @@ Scenarios are chosen per request, either with a header
     chunks:N     stream: split the reply into N content deltas
     sseerror:N   stream: after N events send a provider-shaped error event and end
     cached:N     report N cached input tokens in usage
+    cachewrite_hour:N Anthropic: of the cache writes, N with the 1-hour lifetime (usage.cache_creation)
+    service_tier Chat/Responses answer with the request's "service_tier" when it is priority or flex
     cachewrite:N Anthropic: report N cache_creation_input_tokens (taken out of input_tokens,
                  like cached:N; never below 0). Ignored by the OpenAI endpoints
     nousage      no usage at all: no ``usage`` key (Anthropic: no usage object), no usage
@@ -735,6 +737,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _chat(self, rec: RecordedRequest, body: dict, opts, provider: str) -> None:
         model = body.get("model") or "gpt-4o-mini"
+        tier = body.get("service_tier") if body.get("service_tier") in ("priority", "flex") else "default"
         text, chunks = self._reply(_last_user_text(body.get("messages")), opts)
         text, chunks = self._bounded(rec, body, ("max_completion_tokens", "max_tokens"), text, chunks)
         finish = "length" if rec.truncated else "stop"
@@ -761,7 +764,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     "logprobs": None,
                     "finish_reason": finish,
                 }],
-                "service_tier": "default",
+                "service_tier": tier,
                 "system_fingerprint": "fp_fake",
             }
             if usage is not None:
@@ -773,7 +776,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         def chunk(delta: dict, finish: Optional[str]) -> dict:
             d = {
                 "id": cid, "object": "chat.completion.chunk", "created": CREATED, "model": model,
-                "service_tier": "default", "system_fingerprint": "fp_fake",
+                "service_tier": tier, "system_fingerprint": "fp_fake",
                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
             }
             if include_usage:
@@ -788,7 +791,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if include_usage and usage is not None:
                 yield None, {
                     "id": cid, "object": "chat.completion.chunk", "created": CREATED, "model": model,
-                    "service_tier": "default", "system_fingerprint": "fp_fake", "choices": [], "usage": usage,
+                    "service_tier": tier, "system_fingerprint": "fp_fake", "choices": [], "usage": usage,
                 }
             yield None, "[DONE]"
 
@@ -800,6 +803,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _responses(self, rec: RecordedRequest, body: dict, opts, provider: str) -> None:
         model = body.get("model") or "gpt-4o-mini"
+        tier = body.get("service_tier") if body.get("service_tier") in ("priority", "flex") else "default"
         inp = body.get("input")
         user = inp if isinstance(inp, str) else _last_user_text(
             [x for x in (inp or []) if isinstance(x, dict) and x.get("type", "message") == "message"])
@@ -826,7 +830,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "instructions": body.get("instructions"), "max_output_tokens": body.get("max_output_tokens"),
                 "max_tool_calls": None, "model": model, "output": output, "parallel_tool_calls": True,
                 "previous_response_id": body.get("previous_response_id"),
-                "reasoning": {"effort": None, "summary": None}, "service_tier": "default",
+                "reasoning": {"effort": None, "summary": None}, "service_tier": tier,
                 "store": True, "temperature": 1.0, "text": {"format": {"type": "text"}, "verbosity": "medium"},
                 "tool_choice": "auto", "tools": [], "top_logprobs": 0, "top_p": 1.0,
                 "truncation": "disabled", "usage": usage_value, "user": None, "metadata": {},
@@ -929,10 +933,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         stop_reason = "max_tokens" if rec.truncated else "end_turn"
         p, c, cached = self._usage_numbers([body.get("messages"), body.get("system")], chunks, opts)
         written = max(0, min(int(_num(opts, "cachewrite", 0)), p - cached))
+        written_1h = max(0, min(int(_num(opts, "cachewrite_hour", 0)), written))
         usage: Optional[dict] = None if "nousage" in opts else {
             "input_tokens": p - cached - written,
             "cache_creation_input_tokens": written,
             "cache_read_input_tokens": cached,
+            "cache_creation": {"ephemeral_5m_input_tokens": written - written_1h,
+                               "ephemeral_1h_input_tokens": written_1h},
             "output_tokens": c,
             "service_tier": "standard",
         }

@@ -113,6 +113,14 @@ public final class BudgetLedger {
         return new Decision(new Reservation(amount), null, now);
     }
 
+    /** Spend recorded elsewhere (another router sharing the budget) that this ledger must count too. */
+    public synchronized void addSpent(long picos) {
+        if (picos < 0) {
+            throw new IllegalArgumentException("spend cannot be negative");
+        }
+        spent = saturatingAdd(spent, picos);
+    }
+
     /** Changes the limit at once; reservations already granted stand. */
     public synchronized void setLimit(long limitPicos) {
         if (limitPicos < 0) {

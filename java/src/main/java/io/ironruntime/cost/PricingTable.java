@@ -73,14 +73,32 @@ public final class PricingTable {
             return null;
         }
         String where = source + ", model '" + model + "'";
-        long input = perToken(spec, "input_cost_per_token", where, 0);
-        long output = perToken(spec, "output_cost_per_token", where, 0);
-        // A provider without separate cache prices bills cached tokens as ordinary input.
-        long cacheRead = perToken(spec, "cache_read_input_token_cost", where, input);
-        long cacheWrite = perToken(spec, "cache_creation_input_token_cost", where, input);
         JsonNode max = spec.get("max_output_tokens");
         int maxOutput = max != null && max.canConvertToInt() && max.asInt() > 0 ? max.asInt() : 0;
-        return new ModelPrice(normalise(model), input, output, cacheRead, cacheWrite, maxOutput);
+        boolean anthropic = "anthropic".equals(spec.path("litellm_provider").asText())
+                || normalise(model).startsWith("claude");
+        ModelPrice base = prices(normalise(model), spec, "", where, maxOutput, anthropic, null, null);
+        ModelPrice priority = spec.has("input_cost_per_token_priority")
+                ? prices(base.model(), spec, "_priority", where, maxOutput, anthropic, null, null) : null;
+        ModelPrice flex = spec.has("input_cost_per_token_flex")
+                ? prices(base.model(), spec, "_flex", where, maxOutput, anthropic, null, null) : null;
+        return priority == null && flex == null ? base : new ModelPrice(base.model(), base.inputPerToken(),
+                base.outputPerToken(), base.cacheReadPerToken(), base.cacheWritePerToken(), base.cacheWrite1hPerToken(),
+                maxOutput, priority, flex);
+    }
+
+    /** One set of prices; {@code tier} is the LiteLLM field suffix ("", "_priority", "_flex"). */
+    private static ModelPrice prices(String model, JsonNode spec, String tier, String where, int maxOutput,
+            boolean anthropic, ModelPrice priority, ModelPrice flex) {
+        long input = perToken(spec, "input_cost_per_token" + tier, where, 0);
+        long output = perToken(spec, "output_cost_per_token" + tier, where, 0);
+        // A provider without separate cache prices bills cached tokens as ordinary input.
+        long cacheRead = perToken(spec, "cache_read_input_token_cost" + tier, where, input);
+        long cacheWrite = perToken(spec, "cache_creation_input_token_cost" + tier, where, input);
+        // Anthropic bills 1-hour cache writes at twice the input price when the table does not say.
+        long cacheWrite1h = perToken(spec, "cache_creation_input_token_cost_above_1hr" + tier, where,
+                anthropic ? Math.multiplyExact(input, 2) : cacheWrite);
+        return new ModelPrice(model, input, output, cacheRead, cacheWrite, cacheWrite1h, maxOutput, priority, flex);
     }
 
     private static long perToken(JsonNode spec, String field, String where, long fallback) {

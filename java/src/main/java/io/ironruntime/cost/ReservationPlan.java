@@ -30,7 +30,7 @@ public record ReservationPlan(long inputCost, long outputPerToken, long minimum,
      */
     public static ReservationPlan of(ModelPrice price, long inputTokens, long clientBound, int choices,
             boolean producesOutput) {
-        long inputRate = Math.max(price.inputPerToken(), Math.max(price.cacheReadPerToken(), price.cacheWritePerToken()));
+        long inputRate = price.dearestInputPerToken();
         long inputCost = times(inputTokens, inputRate);
         long out = times(price.outputPerToken(), Math.max(1, choices)); // per token of the bound
         if (!producesOutput) {

@@ -26,6 +26,9 @@ public final class UsageReader {
     private long input;
     private long cacheRead;
     private long cacheWrite;
+    /** Of the cache writes, those with Anthropic's 1-hour lifetime (its usage.cache_creation breakdown). */
+    private long cacheWrite1h;
+    private String serviceTier;
     private long output;
     private boolean seen;
 
@@ -36,7 +39,8 @@ public final class UsageReader {
 
     /** A whole JSON response body, already parsed. */
     public void acceptBody(JsonNode root) {
-        if (root != null) {
+        if (root != null && root.isObject()) {
+            tier(root);
             read(root.get("usage"));
         }
     }
@@ -58,8 +62,16 @@ public final class UsageReader {
         switch (type) {
             case "message_start" -> read(root.path("message").get("usage"));
             case "message_delta" -> read(root.get("usage"));
-            case "response.completed", "response.incomplete", "response.failed" -> read(root.path("response").get("usage"));
-            default -> read(root.get("usage")); // OpenAI chat chunks carry no type; the last one has usage
+            case "response.completed", "response.incomplete", "response.failed" -> {
+                tier(root.get("response"));
+                read(root.path("response").get("usage"));
+            }
+            default -> { // OpenAI chat chunks carry no type; the last one has usage
+                if (type.isEmpty()) {
+                    tier(root);
+                }
+                read(root.get("usage"));
+            }
         }
     }
 
@@ -69,7 +81,19 @@ public final class UsageReader {
     }
 
     public Usage usage() {
-        return new Usage(input, cacheRead, cacheWrite, output);
+        return new Usage(input, cacheRead, cacheWrite, Math.min(cacheWrite1h, cacheWrite), output);
+    }
+
+    /** The OpenAI service tier the response says it was processed in ({@code default}, {@code priority}, {@code flex}), or null. */
+    public String serviceTier() {
+        return serviceTier;
+    }
+
+    private void tier(JsonNode holder) {
+        JsonNode t = holder == null ? null : holder.get("service_tier");
+        if (t != null && t.isTextual()) {
+            serviceTier = t.asText();
+        }
     }
 
     private void read(JsonNode usage) {
@@ -88,6 +112,10 @@ public final class UsageReader {
             input = usage.has("input_tokens") ? count(usage.get("input_tokens")) : input;
             cacheRead = usage.has("cache_read_input_tokens") ? count(usage.get("cache_read_input_tokens")) : cacheRead;
             cacheWrite = usage.has("cache_creation_input_tokens") ? count(usage.get("cache_creation_input_tokens")) : cacheWrite;
+            JsonNode byTtl = usage.get("cache_creation");
+            if (byTtl != null && byTtl.isObject()) {
+                cacheWrite1h = count(byTtl.get("ephemeral_1h_input_tokens"));
+            }
             output = usage.has("output_tokens") ? count(usage.get("output_tokens")) : output;
         }
     }

@@ -38,6 +38,8 @@ final class Accounting implements AutoCloseable {
     private final BudgetAlerts alerts;
     /** Null when persistence is off. */
     private final LedgerStore store;
+    /** What other routers sharing the budget id spent, as far as this ledger counts it already. */
+    private long othersCounted;
 
     private Accounting(BudgetConfig config, LedgerStore store, long alreadySpent) {
         this.config = config;
@@ -57,7 +59,11 @@ final class Accounting implements AutoCloseable {
         try {
             store = LedgerStore.open(config.database());
             long spent = config.budgetId() == null ? 0 : store.spentPicos(config.budgetId());
-            return new Accounting(config, store, spent);
+            Accounting a = new Accounting(config, store, spent);
+            if (config.budgetId() != null) {
+                store.watchBudget(config.budgetId(), a::othersSpent);
+            }
+            return a;
         } catch (SQLException | RuntimeException e) {
             if (store != null) {
                 try {
@@ -93,6 +99,9 @@ final class Accounting implements AutoCloseable {
                     : "This request names no model: set \"model\" (for example \"gpt-4o-mini\" or \"claude-sonnet-4-5\")");
         }
         ModelPrice price = pricing.find(model);
+        if (price != null) {
+            price = price.forTier(r.json.path("service_tier").asText(null)); // priority processing costs more
+        }
         if (price == null && config.unknownModel() == BudgetConfig.UnknownModelPolicy.BLOCK) {
             totals.refusedUnknownModel.increment();
             String shown = RequestStages.printable(model);
@@ -150,7 +159,8 @@ final class Accounting implements AutoCloseable {
                 return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded");
             }
         }
-        r.charge = new RequestCharge(this, r.id, model, r.provider(), price, estimate, decision.reservation(),
+        r.charge = new RequestCharge(this, r.id, model, r.provider(), pricing.find(model), price, estimate,
+                decision.reservation(),
                 endpoint.producesOutput(), hideUsage);
         return null;
     }
@@ -183,8 +193,13 @@ final class Accounting implements AutoCloseable {
 
     // ---- settlement ----------------------------------------------------------------------------------
 
-    void settle(RequestCharge c, Usage usage, boolean estimated, int status, String outcome, long latencyMs) {
-        long cost = c.price == null ? 0 : c.price.cost(usage);
+    /**
+     * @param servedTier the service tier the response says it was processed in (it may differ from the
+     *                   one asked for), or null
+     */
+    void settle(RequestCharge c, Usage usage, String servedTier, boolean estimated, int status, String outcome,
+            long latencyMs) {
+        long cost = c.price == null ? 0 : c.basePrice.forTier(servedTier).cost(usage);
         if (outcome.equals("not_answered")) {
             c.reservation.release();
         } else {
@@ -198,6 +213,19 @@ final class Accounting implements AutoCloseable {
                     latencyMs, 1));
         }
         checkAlerts(c.requestId);
+    }
+
+    /**
+     * Other routers sharing this budget id (in this process or others) spent {@code othersSince} in
+     * all since this router opened the database; counted here as soon as their rows are committed.
+     */
+    private synchronized void othersSpent(long othersSince) {
+        long fresh = othersSince - othersCounted;
+        if (fresh > 0) {
+            othersCounted = othersSince;
+            ledger.addSpent(fresh);
+            checkAlerts(null);
+        }
     }
 
     /** Changes the limit at once; requests already admitted keep their reservations. */

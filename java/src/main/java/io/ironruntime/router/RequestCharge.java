@@ -29,7 +29,9 @@ final class RequestCharge {
     final String requestId;
     final String model;
     final Provider provider;
-    /** Null for a model without a price (allowed by {@code unknown_model="allow"}). */
+    /** The model's prices, tiers included; null for a model without a price ({@code unknown_model="allow"}). */
+    final ModelPrice basePrice;
+    /** The prices of the tier the request asked for: what the reservation was made at. */
     final ModelPrice price;
     private final RequestEstimate estimate;
     final BudgetLedger.Reservation reservation;
@@ -39,12 +41,13 @@ final class RequestCharge {
     private int status;
     private boolean closed;
 
-    RequestCharge(Accounting accounting, String requestId, String model, Provider provider, ModelPrice price,
-            RequestEstimate estimate, BudgetLedger.Reservation reservation, boolean producesOutput, boolean hideUsage) {
+    RequestCharge(Accounting accounting, String requestId, String model, Provider provider, ModelPrice basePrice,
+            ModelPrice price, RequestEstimate estimate, BudgetLedger.Reservation reservation, boolean producesOutput, boolean hideUsage) {
         this.accounting = accounting;
         this.requestId = requestId;
         this.model = model;
         this.provider = provider;
+        this.basePrice = basePrice;
         this.price = price;
         this.estimate = estimate;
         this.reservation = reservation;
@@ -71,17 +74,26 @@ final class RequestCharge {
         complete |= meter.sawEnd(); // the client hung up after the last event: nothing was cut short
         long latencyMs = (System.nanoTime() - startNanos) / 1_000_000;
         if (status == 0) {
-            accounting.settle(this, Usage.NONE, false, statusIfNoHead, "not_answered", latencyMs);
+            accounting.settle(this, Usage.NONE, null, false, statusIfNoHead, "not_answered", latencyMs);
             return;
         }
         UsageReader reported = meter.usage();
         if (status >= 400) {
-            accounting.settle(this, reported.usage(), false, status, "upstream_error", latencyMs);
+            accounting.settle(this, reported.usage(), tier(reported), false, status, "upstream_error", latencyMs);
         } else if (complete && reported.hasUsage()) {
-            accounting.settle(this, reported.usage(), false, status, "completed", latencyMs);
+            accounting.settle(this, reported.usage(), tier(reported), false, status, "completed", latencyMs);
         } else {
-            accounting.settle(this, counted(reported), true, status, complete ? "completed" : outcome, latencyMs);
+            accounting.settle(this, counted(reported), tier(reported), true, status, complete ? "completed" : outcome,
+                    latencyMs);
         }
+    }
+
+    /** The tier the response reports, else the one the request asked for (what it was reserved at). */
+    private String tier(UsageReader reported) {
+        if (reported.serviceTier() != null) {
+            return reported.serviceTier();
+        }
+        return price == basePrice ? null : price == basePrice.priority() ? "priority" : "flex";
     }
 
     /** Usage when the provider did not report all of it: what it did report, the rest counted. */

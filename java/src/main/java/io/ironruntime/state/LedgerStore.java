@@ -10,7 +10,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.LongConsumer;
 import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -30,6 +33,7 @@ import org.sqlite.SQLiteConfig;
  *        status           -- the provider's HTTP status, or 499 / 502 / 504 when it never answered
  *        outcome          -- completed, upstream_error, client_disconnected, upstream_failed, not_answered
  *        latency_ms, attempts)
+ * budget_totals(budget_id PRIMARY KEY, spent_picos)  -- the sum of each budget's rows, kept with them
  * </pre>
  *
  * Rows are appended by a writer thread in batched transactions (a batch gathers for 20 ms), so
@@ -42,6 +46,7 @@ public final class LedgerStore implements AutoCloseable {
     static final int SCHEMA_VERSION = 1;
     static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final int MAX_BATCH = 1_000;
+    static final long WATCH_MILLIS = 250;
     private static final String INSERT = "INSERT OR IGNORE INTO ledger (ts_ms, request_id, budget_id, agent_id,"
             + " provider, model, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_picos,"
             + " cost_usd, cost_known, usage_estimated, status, outcome, latency_ms, attempts)"
@@ -55,6 +60,12 @@ public final class LedgerStore implements AutoCloseable {
     private Object walKey;
     /** Guarded by {@code db}. */
     private PreparedStatement insert;
+    // The watched budget (see watchBudget); the amounts are guarded by db.
+    private volatile String watchedBudget;
+    private volatile LongConsumer watcher;
+    private long watchBase;
+    private long ownSinceWatch;
+    private volatile long lastWatchNanos;
     /** Unbounded on purpose: a money record is never dropped and the request path never waits on the disk. */
     private final BlockingQueue<LedgerRow> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
@@ -142,6 +153,10 @@ public final class LedgerStore implements AutoCloseable {
                         + " outcome TEXT NOT NULL, latency_ms INTEGER NOT NULL,"
                         + " attempts INTEGER NOT NULL DEFAULT 1)");
                 s.executeUpdate("CREATE INDEX IF NOT EXISTS ledger_budget ON ledger (budget_id)");
+                // Kept in the same transaction as the rows: O(1) reads of a budget's spend at start
+                // and for routers sharing a budget_id while they run.
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS budget_totals (budget_id TEXT PRIMARY KEY,"
+                        + " spent_picos INTEGER NOT NULL)");
                 s.executeUpdate("INSERT INTO schema_version (version) VALUES (1)");
             }
         }
@@ -191,11 +206,11 @@ public final class LedgerStore implements AutoCloseable {
         return lastFailure;
     }
 
-    /** The total cost of the rows of a budget, in pico-dollars. */
+    /** The total cost of the rows of a budget, in pico-dollars (all writers of the file together). */
     public long spentPicos(String budgetId) throws SQLException {
         synchronized (db) {
             try (PreparedStatement p = connection.prepareStatement(
-                    "SELECT COALESCE(SUM(cost_picos), 0) FROM ledger WHERE budget_id = ?")) {
+                    "SELECT COALESCE((SELECT spent_picos FROM budget_totals WHERE budget_id = ?), 0)")) {
                 p.setString(1, budgetId);
                 try (ResultSet r = p.executeQuery()) {
                     return r.next() ? r.getLong(1) : 0;
@@ -204,12 +219,48 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Reports, from the writer thread, what other writers (other routers, other processes) have spent
+     * under {@code budgetId} since this call: after each batch and every {@link #WATCH_MILLIS} when idle.
+     */
+    public void watchBudget(String budgetId, LongConsumer othersSpentSince) throws SQLException {
+        synchronized (db) {
+            watchBase = spentPicos(budgetId);
+            ownSinceWatch = 0;
+            watchedBudget = budgetId;
+            watcher = othersSpentSince;
+        }
+    }
+
+    private void reportWatched() {
+        LongConsumer w = watcher;
+        if (w == null) {
+            return;
+        }
+        long others;
+        synchronized (db) {
+            lastWatchNanos = System.nanoTime();
+            try {
+                others = spentPicos(watchedBudget) - watchBase - ownSinceWatch;
+            } catch (SQLException e) {
+                lastFailure = e;
+                return;
+            }
+        }
+        if (others > 0) {
+            w.accept(others);
+        }
+    }
+
     private void drain() {
         List<LedgerRow> batch = new ArrayList<>();
         while (!closing || !queue.isEmpty()) {
             try {
-                LedgerRow first = queue.poll(100, TimeUnit.MILLISECONDS);
+                LedgerRow first = queue.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
                 if (first == null) {
+                    if (watcher != null && System.nanoTime() - lastWatchNanos >= TimeUnit.MILLISECONDS.toNanos(WATCH_MILLIS)) {
+                        reportWatched();
+                    }
                     continue;
                 }
                 batch.add(first);
@@ -218,6 +269,7 @@ public final class LedgerStore implements AutoCloseable {
                     Thread.sleep(1_000); // a money record is retried, never dropped
                 }
                 batch.clear();
+                reportWatched();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -260,8 +312,10 @@ public final class LedgerStore implements AutoCloseable {
                     bind(insert, r);
                     insert.addBatch();
                 }
-                insert.executeBatch();
+                int[] inserted = insert.executeBatch();
+                long own = addTotals(rows, inserted);
                 connection.commit();
+                ownSinceWatch += own;
                 walKey = currentWalKey();
             } catch (SQLException e) {
                 try {
@@ -285,6 +339,34 @@ public final class LedgerStore implements AutoCloseable {
             committed += rows.size();
             written.notifyAll();
         }
+    }
+
+    /**
+     * Adds the cost of the rows actually inserted (a repeated request id is ignored) to their budgets'
+     * totals; returns the part that went to the watched budget.
+     */
+    private long addTotals(List<LedgerRow> rows, int[] inserted) throws SQLException {
+        Map<String, Long> byBudget = new HashMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            LedgerRow r = rows.get(i);
+            if (r.budgetId() != null && (i >= inserted.length || inserted[i] != 0)) {
+                byBudget.merge(r.budgetId(), r.costPicos(), Long::sum);
+            }
+        }
+        if (byBudget.isEmpty()) {
+            return 0;
+        }
+        try (PreparedStatement p = connection.prepareStatement("INSERT INTO budget_totals (budget_id, spent_picos)"
+                + " VALUES (?, ?) ON CONFLICT (budget_id) DO UPDATE SET spent_picos = spent_picos + excluded.spent_picos")) {
+            for (Map.Entry<String, Long> e : byBudget.entrySet()) {
+                p.setString(1, e.getKey());
+                p.setLong(2, e.getValue());
+                p.addBatch();
+            }
+            p.executeBatch();
+        }
+        Long own = watchedBudget == null ? null : byBudget.get(watchedBudget);
+        return own == null ? 0 : own;
     }
 
     private static void bind(PreparedStatement p, LedgerRow r) throws SQLException {

@@ -70,6 +70,26 @@ class UsageReaderTest {
     }
 
     @Test
+    void anthropicOneHourCacheWritesAreCountedApart() {
+        UsageReader r = body("{\"type\":\"message\",\"usage\":{\"input_tokens\":10,\"cache_read_input_tokens\":0,"
+                + "\"cache_creation_input_tokens\":300,\"cache_creation\":{\"ephemeral_5m_input_tokens\":100,"
+                + "\"ephemeral_1h_input_tokens\":200},\"output_tokens\":5}}");
+        assertEquals(new Usage(10, 0, 300, 200, 5), r.usage());
+    }
+
+    @Test
+    void openAiServiceTierIsReadFromBodiesChunksAndResponses() {
+        assertEquals("priority", body("{\"service_tier\":\"priority\",\"usage\":{\"prompt_tokens\":1,"
+                + "\"completion_tokens\":1}}").serviceTier());
+        assertEquals("flex", stream("data: {\"service_tier\":\"flex\",\"choices\":[{\"delta\":{}}]}\n\n").serviceTier());
+        assertEquals("priority", stream("event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":"
+                + "{\"service_tier\":\"priority\",\"usage\":{\"input_tokens\":1,\"input_tokens_details\":{},"
+                + "\"output_tokens\":1}}}\n\n").serviceTier());
+        assertEquals(null, body("{\"usage\":{\"input_tokens\":1,\"output_tokens\":1,\"service_tier\":\"standard\"}}")
+                .serviceTier(), "Anthropic's usage.service_tier is not an OpenAI processing tier");
+    }
+
+    @Test
     void noUsageAndGarbageAreNotUsage() {
         assertFalse(body("{\"id\":\"x\"}").hasUsage());
         assertFalse(body("not json").hasUsage());

@@ -36,6 +36,34 @@ class LedgerStoreTest {
     }
 
     @Test
+    void budgetTotalsFollowTheRowsAndAWatcherSeesOtherWriters() throws Exception {
+        Path db = dir.resolve("shared.db");
+        java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong(-1);
+        try (LedgerStore mine = LedgerStore.open(db); LedgerStore theirs = LedgerStore.open(db)) {
+            mine.append(row("m-1", "shared", 5_000));
+            assertTrue(mine.flush(10_000));
+            mine.watchBudget("shared", seen::set);
+            theirs.append(row("t-1", "shared", 700));
+            theirs.append(row("t-2", "shared", 300));
+            theirs.append(row("t-2", "shared", 300)); // the same request twice: ignored, not counted
+            theirs.append(row("t-3", "elsewhere", 99));
+            assertTrue(theirs.flush(10_000));
+            mine.append(row("m-2", "shared", 2_000)); // our own spend is not "others"
+            assertTrue(mine.flush(10_000));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (seen.get() != 1_000 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(1_000, seen.get(), "what the other writer spent since the watch began");
+            assertEquals(8_000, mine.spentPicos("shared"));
+            assertEquals(99, theirs.spentPicos("elsewhere"));
+        }
+        long[] all = countAndSum(db);
+        assertEquals(5, all[0]);
+        assertEquals(8_099, all[1], "budget_totals equal the sums of the rows");
+    }
+
+    @Test
     void concurrentAppendsAreAllCommittedAndReadableWithPlainSql() throws Exception {
         Path db = dir.resolve("state/iron.db");
         try (LedgerStore store = LedgerStore.open(db)) {
