@@ -1,6 +1,7 @@
 package io.ironruntime.cost;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -149,6 +150,10 @@ public final class RequestEstimate {
 
     /** UTF-8 length without encoding: what a byte-level tokenizer can at most split the text into. */
     static long utf8Length(String s) {
+        if (s.length() > 32) {
+            // The JDK encodes mostly-ASCII text with vectorised intrinsics: several times faster than the loop below.
+            return s.getBytes(StandardCharsets.UTF_8).length;
+        }
         long n = s.length();
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
