@@ -1,0 +1,472 @@
+package io.ironruntime.pii;
+
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Finds PII and secrets in text in one pass. Each character is looked at once by a cheap dispatch
+ * on its class: a word is skipped whole unless its first characters are a known secret prefix or an
+ * IBAN country code; a run of digits and separators is measured once and handed to the validators
+ * its shape allows (card, SSN, IPv4, phone); an {@code @} looks around for an email address. Only
+ * candidates reach a validator, so clean text costs little more than reading it. Thread-safe and
+ * stateless apart from its settings.
+ */
+public final class Scanner {
+    private static final byte OTHER = 0;
+    private static final byte DIGIT = 1;
+    private static final byte LETTER = 2;
+    private static final byte AT = 3;
+    private static final byte DASH = 4;
+    private static final byte PLUS = 5;
+    private static final byte PAREN = 6;
+    private static final byte COLON = 7;
+    private static final byte[] CLASS = new byte[128];
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            CLASS[c] = DIGIT;
+        }
+        for (char c = 'a'; c <= 'z'; c++) {
+            CLASS[c] = LETTER;
+            CLASS[Character.toUpperCase(c)] = LETTER;
+        }
+        CLASS['_'] = LETTER;
+        CLASS['@'] = AT;
+        CLASS['-'] = DASH;
+        CLASS['+'] = PLUS;
+        CLASS['('] = PAREN;
+        CLASS[':'] = COLON;
+    }
+
+    /** Secret bodies shorter than this are placeholders ({@code sk-...}, {@code sk-xxx}), not keys. */
+    static final int MIN_KEY_BODY = 20;
+
+    private final Set<EntityType> enabled;
+    private final String phoneRegion;
+
+    /**
+     * @param enabled     the detectors that run
+     * @param phoneRegion where numbers without a {@code +} country code are from (ISO 3166 code, e.g. "US")
+     */
+    public Scanner(Set<EntityType> enabled, String phoneRegion) {
+        this.enabled = enabled.isEmpty() ? EnumSet.noneOf(EntityType.class) : EnumSet.copyOf(enabled);
+        this.phoneRegion = phoneRegion;
+    }
+
+    public static Scanner all() {
+        return new Scanner(EnumSet.allOf(EntityType.class), "US");
+    }
+
+    public List<Detection> scan(CharSequence s) {
+        return scan(s, 0, s.length());
+    }
+
+    /** Detections in {@code [from, to)}, ordered by start, none overlapping (the longer of two wins). */
+    public List<Detection> scan(CharSequence s, int from, int to) {
+        List<Detection> out = new ArrayList<>(2);
+        int i = from;
+        while (i < to) {
+            char c = s.charAt(i);
+            byte k = c < 128 ? CLASS[c] : OTHER;
+            switch (k) {
+                case LETTER -> i = word(s, i, from, to, out);
+                case DIGIT -> i = digits(s, i, i, from, to, out);
+                case AT -> i = email(s, i, from, to, out);
+                case PLUS, PAREN -> i = i + 1 < to && isDigit(s.charAt(i + 1)) && !wordBefore(s, i, from)
+                        ? digits(s, i + 1, i, from, to, out) : i + 1;
+                case DASH -> i = privateKey(s, i, to, out);
+                case COLON -> i = i + 1 < to && s.charAt(i + 1) == ':' && !hexOrColonBefore(s, i, from)
+                        ? ipv6(s, i, to, out, i + 1) : i + 1;
+                default -> i++;
+            }
+        }
+        return resolveOverlaps(out);
+    }
+
+    // ---- words: secrets and IBANs ---------------------------------------------------------------
+
+    private int word(CharSequence s, int i, int from, int to, List<Detection> out) {
+        int j = i + 1;
+        while (j < to && isWordChar(s.charAt(j))) {
+            j++;
+        }
+        if (wordBefore(s, i, from)) {
+            return j; // the middle of something longer (a dash-joined word): not a token start
+        }
+        int len = j - i;
+        char c = s.charAt(i);
+        switch (c) {
+            case 's' -> {
+                if (startsWith(s, i, j, "sk-ant-")) {
+                    add(out, EntityType.ANTHROPIC_KEY, i, j, len - 7 >= MIN_KEY_BODY && tokenBody(s, i + 7, j));
+                } else if (startsWith(s, i, j, "sk-")) {
+                    add(out, EntityType.OPENAI_KEY, i, j, len - 3 >= MIN_KEY_BODY && tokenBody(s, i + 3, j));
+                }
+            }
+            case 'A' -> {
+                if (len == 20 && (startsWith(s, i, j, "AKIA") || startsWith(s, i, j, "ASIA"))
+                        && upperAlnum(s, i + 4, j) && !startsWith(s, i + 13, j, "EXAMPLE")) {
+                    add(out, EntityType.AWS_ACCESS_KEY, i, j, true);
+                }
+            }
+            case 'g' -> {
+                if (startsWith(s, i, j, "github_pat_")) {
+                    add(out, EntityType.GITHUB_TOKEN, i, j, len >= 11 + 22 && tokenBody(s, i + 11, j));
+                } else if (len >= 40 && s.charAt(i + 1) == 'h' && s.charAt(i + 3) == '_'
+                        && "pousr".indexOf(s.charAt(i + 2)) >= 0) {
+                    add(out, EntityType.GITHUB_TOKEN, i, j, alnum(s, i + 4, j));
+                }
+            }
+            case 'x' -> {
+                if (len >= 15 && startsWith(s, i, j, "xox") && "abeprs".indexOf(s.charAt(i + 3)) >= 0
+                        && s.charAt(i + 4) == '-') {
+                    add(out, EntityType.SLACK_TOKEN, i, j, tokenBody(s, i + 5, j));
+                }
+            }
+            case 'e' -> {
+                if (startsWith(s, i, j, "eyJ")) {
+                    return jwt(s, i, j, to, out);
+                }
+            }
+            default -> { }
+        }
+        if (j < to && s.charAt(j) == ':' && hex(s, i, j)) {
+            return ipv6(s, i, to, out, j);
+        }
+        if (len == 4 && upper(c) && upper(s.charAt(i + 1)) && isDigit(s.charAt(i + 2)) && isDigit(s.charAt(i + 3))
+                || len > 4 && len <= 34 && upper(c) && upper(s.charAt(i + 1)) && isDigit(s.charAt(i + 2))
+                && isDigit(s.charAt(i + 3)) && upperAlnum(s, i + 4, j)) {
+            return iban(s, i, to, out, j);
+        }
+        return j;
+    }
+
+    /** An IBAN: the country's length in letters and digits, optionally in groups of four. */
+    private int iban(CharSequence s, int i, int to, List<Detection> out, int wordEnd) {
+        Integer want = Validators.IBAN_LENGTHS.get(s.subSequence(i, i + 2).toString());
+        if (want == null || !enabled.contains(EntityType.IBAN)) {
+            return wordEnd;
+        }
+        int n = 0;
+        int k = i;
+        while (k < to && n < want) {
+            char c = s.charAt(k);
+            if (isDigit(c) || upper(c)) {
+                n++;
+                k++;
+            } else if (c == ' ' && k + 1 < to && n % 4 == 0 && n > 0 && (isDigit(s.charAt(k + 1)) || upper(s.charAt(k + 1)))) {
+                k++;
+            } else {
+                break;
+            }
+        }
+        if (n == want && (k == to || !isWordChar(s.charAt(k))) && Validators.iban(s, i, k)) {
+            out.add(new Detection(EntityType.IBAN, i, k));
+            return k;
+        }
+        return wordEnd;
+    }
+
+    /** A JWT: three base64url segments, the header decoding to a JSON object that names its algorithm. */
+    private int jwt(CharSequence s, int i, int headerEnd, int to, List<Detection> out) {
+        int end = headerEnd;
+        int segments = 1;
+        while (segments < 3 && end + 1 < to && s.charAt(end) == '.' && isBase64Url(s.charAt(end + 1))) {
+            int k = end + 1;
+            while (k < to && isBase64Url(s.charAt(k))) {
+                k++;
+            }
+            end = k;
+            segments++;
+        }
+        if (segments == 3 && enabled.contains(EntityType.JWT) && headerEnd - i >= 10 && jwtHeader(s, i, headerEnd)) {
+            out.add(new Detection(EntityType.JWT, i, end));
+            return end;
+        }
+        return headerEnd;
+    }
+
+    private static boolean jwtHeader(CharSequence s, int start, int end) {
+        try {
+            String header = new String(Base64.getUrlDecoder().decode(s.subSequence(start, end).toString()),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            return header.startsWith("{") && header.contains("\"alg\"");
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    // ---- digits: cards, SSNs, IPv4, phones ----------------------------------------------------
+
+    /**
+     * A run of digits with single separators (space, dash, dot, parentheses) starting at {@code i};
+     * {@code start} is where the candidate begins (a '+' or '(' before the digits).
+     */
+    private int digits(CharSequence s, int i, int start, int from, int to, List<Detection> out) {
+        if (start == i && wordBefore(s, i, from)) {
+            return skipWord(s, i, to);
+        }
+        int j = i;
+        int count = 0;
+        int dots = 0;
+        int others = 0;
+        while (j < to) {
+            char c = s.charAt(j);
+            if (isDigit(c)) {
+                count++;
+                j++;
+            } else if ((c == ' ' || c == '-' || c == '.' || c == ')' || c == '(') && j + 1 < to
+                    && (isDigit(s.charAt(j + 1)) || c == ')' && s.charAt(j + 1) == ' ' && j + 2 < to && isDigit(s.charAt(j + 2)))) {
+                if (c == '.') {
+                    dots++;
+                } else {
+                    others++;
+                }
+                j += c == ')' && s.charAt(j + 1) == ' ' ? 2 : 1;
+            } else {
+                break;
+            }
+            if (count > 19) {
+                break;
+            }
+        }
+        if (j < to && (isLetter(s.charAt(j)) || s.charAt(j) == '_')) {
+            return skipWord(s, j, to); // digits glued to letters: an id, not a number
+        }
+        if (j < to && s.charAt(j) == ':' && start == i) {
+            return ipv6(s, i, to, out, j);
+        }
+        if (dots == 3 && others == 0 && count <= 12) {
+            add(out, EntityType.IP_ADDRESS, i, j, Validators.ipv4(s, i, j));
+            return j;
+        }
+        if (dots > 0) {
+            return j; // versions, decimals, dates with dots: not cards, SSNs or phones
+        }
+        if (count >= 12 && start == i && enabled.contains(EntityType.CREDIT_CARD) && Validators.card(s, i, j)) {
+            out.add(new Detection(EntityType.CREDIT_CARD, i, j));
+            return j;
+        }
+        if (count == 9 && start == i && enabled.contains(EntityType.US_SSN) && Validators.usSsn(s, i, j)) {
+            out.add(new Detection(EntityType.US_SSN, i, j));
+            return j;
+        }
+        if (count >= 7 && count <= 15 && (others > 0 || start != i) && enabled.contains(EntityType.PHONE)
+                && PhoneValidator.valid(s, start, j, phoneRegion)) {
+            out.add(new Detection(EntityType.PHONE, start, j));
+        }
+        return j;
+    }
+
+    // ---- email, IPv6, PEM ------------------------------------------------------------------------
+
+    private int email(CharSequence s, int at, int from, int to, List<Detection> out) {
+        if (!enabled.contains(EntityType.EMAIL)) {
+            return at + 1;
+        }
+        int l = at;
+        while (l > from && at - l < 64 && isLocalChar(s.charAt(l - 1))) {
+            l--;
+        }
+        int r = at + 1;
+        while (r < to && r - at < 254 && (isLetterOrDigit(s.charAt(r)) || s.charAt(r) == '.' || s.charAt(r) == '-')) {
+            r++;
+        }
+        while (r > at + 1 && (s.charAt(r - 1) == '.' || s.charAt(r - 1) == '-')) {
+            r--; // the end of a sentence, not of the domain
+        }
+        while (l < at && s.charAt(l) == '.') {
+            l++;
+        }
+        boolean scpRemote = r < to && s.charAt(r) == ':'; // git@github.com:org/repo.git is an SSH remote
+        if (l < at && !scpRemote && Validators.email(s, l, r)) {
+            out.add(new Detection(EntityType.EMAIL, l, r));
+            return r;
+        }
+        return at + 1;
+    }
+
+    private int ipv6(CharSequence s, int i, int to, List<Detection> out, int fallback) {
+        int k = i;
+        int colons = 0;
+        while (k < to && (isHex(s.charAt(k)) || s.charAt(k) == ':' || s.charAt(k) == '.')) {
+            colons += s.charAt(k) == ':' ? 1 : 0;
+            k++;
+        }
+        while (k > i && (s.charAt(k - 1) == '.' || s.charAt(k - 1) == ':' && (k - 2 < i || s.charAt(k - 2) != ':'))) {
+            k--; // trailing punctuation of the sentence
+        }
+        if (colons >= 2 && enabled.contains(EntityType.IP_ADDRESS) && (k == to || !isWordChar(s.charAt(k)))
+                && Validators.ipv6(s, i, k)) {
+            out.add(new Detection(EntityType.IP_ADDRESS, i, k));
+            return k;
+        }
+        return Math.max(fallback, i + 1);
+    }
+
+    private int privateKey(CharSequence s, int i, int to, List<Detection> out) {
+        if (!startsWith(s, i, to, "-----BEGIN ") || !enabled.contains(EntityType.PRIVATE_KEY)) {
+            return i + 1;
+        }
+        int labelEnd = indexOf(s, "-----", i + 11, Math.min(to, i + 80));
+        if (labelEnd < 0 || indexOf(s, "PRIVATE KEY", i + 11, labelEnd) < 0) {
+            return i + 1;
+        }
+        int endMarker = indexOf(s, "-----END ", labelEnd + 5, to);
+        // No end in sight: everything after the header is key material (fail closed).
+        int close = endMarker < 0 ? -1 : indexOf(s, "-----", endMarker + 9, to);
+        int end = close < 0 ? to : close + 5;
+        out.add(new Detection(EntityType.PRIVATE_KEY, i, end));
+        return end;
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private void add(List<Detection> out, EntityType type, int start, int end, boolean valid) {
+        if (valid && enabled.contains(type)) {
+            out.add(new Detection(type, start, end));
+        }
+    }
+
+    private static List<Detection> resolveOverlaps(List<Detection> found) {
+        if (found.size() < 2) {
+            return found;
+        }
+        found.sort(Comparator.comparingInt(Detection::start).thenComparing(Comparator.comparingInt(Detection::length).reversed()));
+        List<Detection> kept = new ArrayList<>(found.size());
+        for (Detection d : found) {
+            Detection last = kept.isEmpty() ? null : kept.get(kept.size() - 1);
+            if (last == null || d.start() >= last.end()) {
+                kept.add(d);
+            } else if (d.length() > last.length()) {
+                kept.set(kept.size() - 1, d);
+            }
+        }
+        return kept;
+    }
+
+    private static int skipWord(CharSequence s, int i, int to) {
+        while (i < to && isWordChar(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static boolean wordBefore(CharSequence s, int i, int from) {
+        if (i <= from) {
+            return false;
+        }
+        char p = s.charAt(i - 1);
+        return isWordChar(p) || p == '.' && i - 1 > from && isLetterOrDigit(s.charAt(i - 2));
+    }
+
+    private static boolean hexOrColonBefore(CharSequence s, int i, int from) {
+        return i > from && (isHex(s.charAt(i - 1)) || s.charAt(i - 1) == ':');
+    }
+
+    static boolean startsWith(CharSequence s, int i, int end, String prefix) {
+        if (end - i < prefix.length()) {
+            return false;
+        }
+        for (int k = 0; k < prefix.length(); k++) {
+            if (s.charAt(i + k) != prefix.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int indexOf(CharSequence s, String needle, int from, int to) {
+        outer:
+        for (int i = from; i + needle.length() <= to; i++) {
+            for (int k = 0; k < needle.length(); k++) {
+                if (s.charAt(i + k) != needle.charAt(k)) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /** A token body: letters, digits, '-' and '_', not one character repeated (sk-xxxxxxxx... is a placeholder). */
+    private static boolean tokenBody(CharSequence s, int i, int j) {
+        if (j <= i) {
+            return false;
+        }
+        boolean varied = false;
+        for (int k = i; k < j; k++) {
+            char c = s.charAt(k);
+            if (!isWordChar(c)) {
+                return false;
+            }
+            varied |= c != s.charAt(i);
+        }
+        return varied;
+    }
+
+    private static boolean upperAlnum(CharSequence s, int i, int j) {
+        for (int k = i; k < j; k++) {
+            char c = s.charAt(k);
+            if (!upper(c) && !isDigit(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean alnum(CharSequence s, int i, int j) {
+        for (int k = i; k < j; k++) {
+            if (!isLetterOrDigit(s.charAt(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean hex(CharSequence s, int i, int j) {
+        for (int k = i; k < j; k++) {
+            if (!isHex(s.charAt(k))) {
+                return false;
+            }
+        }
+        return j - i <= 4;
+    }
+
+    static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    static boolean upper(char c) {
+        return c >= 'A' && c <= 'Z';
+    }
+
+    static boolean isLetter(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
+    }
+
+    static boolean isLetterOrDigit(char c) {
+        return isLetter(c) || isDigit(c);
+    }
+
+    /** Word characters for token boundaries: letters, digits, '_' and '-'. */
+    static boolean isWordChar(char c) {
+        return isLetterOrDigit(c) || c == '_' || c == '-';
+    }
+
+    static boolean isHex(char c) {
+        return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
+    }
+
+    static boolean isBase64Url(char c) {
+        return isLetterOrDigit(c) || c == '-' || c == '_';
+    }
+
+    static boolean isLocalChar(char c) {
+        return isLetterOrDigit(c) || ".!#$%&'*+/=?^_`{|}~-".indexOf(c) >= 0;
+    }
+}
