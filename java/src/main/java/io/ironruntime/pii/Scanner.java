@@ -214,52 +214,85 @@ public final class Scanner {
         int count = 0;
         int dots = 0;
         int others = 0;
+        int firstGroup = -1;
+        boolean closingParen = false;
         while (j < to) {
             char c = s.charAt(j);
             if (isDigit(c)) {
                 count++;
                 j++;
-            } else if ((c == ' ' || c == '-' || c == '.' || c == ')' || c == '(') && j + 1 < to
-                    && (isDigit(s.charAt(j + 1)) || c == ')' && s.charAt(j + 1) == ' ' && j + 2 < to && isDigit(s.charAt(j + 2)))) {
-                if (c == '.') {
-                    dots++;
-                } else {
-                    others++;
-                }
-                j += c == ')' && s.charAt(j + 1) == ' ' ? 2 : 1;
-            } else {
+                continue;
+            }
+            int step = separator(s, j, to);
+            if (step == 0) {
                 break;
             }
+            if (firstGroup < 0) {
+                firstGroup = count;
+            }
+            if (c == '.') {
+                dots++;
+            } else {
+                others++;
+            }
+            closingParen |= c == ')';
+            j += step;
             if (count > 19) {
                 break;
             }
         }
+        boolean ipStart = start == i || s.charAt(start) == '('; // "(2606:4700::1)" as well as "2606:4700::1"
         if (j < to && (isLetter(s.charAt(j)) || s.charAt(j) == '_')) {
+            int hexEnd = j;
+            while (hexEnd < to && isHex(s.charAt(hexEnd))) {
+                hexEnd++;
+            }
+            if (ipStart && others == 0 && dots == 0 && hexEnd < to && s.charAt(hexEnd) == ':') {
+                return ipv6(s, i, to, out, skipWord(s, j, to)); // 2a00:1450::8d6 starts with a digit
+            }
             return skipWord(s, j, to); // digits glued to letters: an id, not a number
         }
-        if (j < to && s.charAt(j) == ':' && start == i) {
+        if (j < to && s.charAt(j) == ':' && ipStart && others == 0 && dots == 0) {
             return ipv6(s, i, to, out, j);
         }
-        if (dots == 3 && others == 0 && count <= 12) {
-            add(out, EntityType.IP_ADDRESS, i, j, Validators.ipv4(s, i, j));
+        if (dots == 3 && others == 0 && count <= 12 && Validators.ipv4(s, i, j)) {
+            add(out, EntityType.IP_ADDRESS, i, j, !versionBefore(s, i, from));
             return j;
         }
-        if (dots > 0) {
-            return j; // versions, decimals, dates with dots: not cards, SSNs or phones
-        }
-        if (count >= 12 && start == i && enabled.contains(EntityType.CREDIT_CARD) && Validators.card(s, i, j)) {
+        // A '(' or '+' before the digits belongs to a phone number only; cards and SSNs start at a digit.
+        if (dots == 0 && count >= 12 && (others == 0 || firstGroup == 4) && enabled.contains(EntityType.CREDIT_CARD)
+                && Validators.card(s, i, j)) {
             out.add(new Detection(EntityType.CREDIT_CARD, i, j));
             return j;
         }
-        if (count == 9 && start == i && enabled.contains(EntityType.US_SSN) && Validators.usSsn(s, i, j)) {
+        if (dots == 0 && count == 9 && enabled.contains(EntityType.US_SSN) && Validators.usSsn(s, i, j)) {
             out.add(new Detection(EntityType.US_SSN, i, j));
             return j;
         }
-        if (count >= 7 && count <= 15 && (others > 0 || start != i) && enabled.contains(EntityType.PHONE)
-                && PhoneValidator.valid(s, start, j, phoneRegion)) {
-            out.add(new Detection(EntityType.PHONE, start, j));
+        boolean plus = start != i && s.charAt(start) == '+';
+        int phoneStart = plus || closingParen ? start : i;
+        if (count >= 7 && count <= 15 && (others > 0 || dots > 0 || plus) && enabled.contains(EntityType.PHONE)
+                && PhoneValidator.valid(s, phoneStart, j, phoneRegion)) {
+            out.add(new Detection(EntityType.PHONE, phoneStart, j));
         }
         return j;
+    }
+
+    /**
+     * How many characters a separator inside a number takes at {@code j} (0: not a separator): one of
+     * space, dash, dot, parentheses before a digit; ") " and " (" before a digit.
+     */
+    private static int separator(CharSequence s, int j, int to) {
+        char c = s.charAt(j);
+        if (c != ' ' && c != '-' && c != '.' && c != ')' && c != '(') {
+            return 0;
+        }
+        if (j + 1 < to && isDigit(s.charAt(j + 1))) {
+            return 1;
+        }
+        boolean pair = c == ')' && j + 2 < to && s.charAt(j + 1) == ' '
+                || c == ' ' && j + 2 < to && s.charAt(j + 1) == '(';
+        return pair && isDigit(s.charAt(j + 2)) ? 2 : 0;
     }
 
     // ---- email, IPv6, PEM ------------------------------------------------------------------------
@@ -347,6 +380,23 @@ public final class Scanner {
             }
         }
         return kept;
+    }
+
+    private static final Set<String> VERSION_WORDS = Set.of("version", "release", "ver", "v", "build", "rev",
+            "revision", "tag", "firmware", "package", "pkg", "sdk", "api_version", "app_version");
+
+    /** True when the word right before a dotted quad ({@code version 1.2.3.4}, {@code "version": "..."}) names a version. */
+    static boolean versionBefore(CharSequence s, int i, int from) {
+        int k = i;
+        int limit = Math.max(from, i - 6);
+        while (k > limit && " \t\"':=".indexOf(s.charAt(k - 1)) >= 0) {
+            k--;
+        }
+        int end = k;
+        while (k > from && end - k < 16 && (isLetter(s.charAt(k - 1)) || s.charAt(k - 1) == '_')) {
+            k--;
+        }
+        return end > k && VERSION_WORDS.contains(s.subSequence(k, end).toString().toLowerCase(java.util.Locale.ROOT));
     }
 
     private static int skipWord(CharSequence s, int i, int to) {
@@ -466,7 +516,12 @@ public final class Scanner {
         return isLetterOrDigit(c) || c == '-' || c == '_';
     }
 
+    /**
+     * Local-part characters the scanner looks back over: the practical subset (letters, digits,
+     * {@code . _ % + -}). The rarer RFC 5322 ones ({@code = ' ` / ...}) are far more often the text
+     * in front of an address ({@code email=}, quotes) than part of it.
+     */
     static boolean isLocalChar(char c) {
-        return isLetterOrDigit(c) || ".!#$%&'*+/=?^_`{|}~-".indexOf(c) >= 0;
+        return isLetterOrDigit(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
     }
 }
