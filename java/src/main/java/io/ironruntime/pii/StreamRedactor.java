@@ -1,0 +1,134 @@
+package io.ironruntime.pii;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Redaction of one stream of text that arrives in pieces (one choice's content, one content block,
+ * one tool call's arguments). Each {@link #push} returns at once everything no later text can turn
+ * into (part of) a match, redacted; it holds back only the tail that could still grow into one:
+ * <ul>
+ * <li>the last token of characters a value can contain (letters, digits, {@code . _ % + - @ : ( )}):
+ *     any word may still become an email's local part, any digits a card;</li>
+ * <li>before it, groups of digits or capitals separated by single spaces (a card, phone or IBAN
+ *     written in groups), up to {@link #MAX_GROUPED} characters;</li>
+ * <li>an unterminated private-key block, from its header on.</li>
+ * </ul>
+ * {@link #finish} flushes the rest. The text already emitted is kept as context (up to
+ * {@link #CONTEXT} characters) so that word boundaries are judged as in the whole text. Not thread-safe.
+ */
+public final class StreamRedactor {
+    /** Emitted text kept to judge the boundaries of what follows. */
+    static final int CONTEXT = 64;
+    /** A card, phone or IBAN in groups is never longer than this. */
+    static final int MAX_GROUPED = 48;
+    /** Past this, a held tail is released (scanned as complete): no single value is this long. */
+    static final int MAX_HOLD = 16 * 1024;
+
+    private final Scanner scanner;
+    private final Redactor redactor;
+    private final Consumer<Detection> onDetection;
+    /** Context (already emitted, original text) followed by the pending text. */
+    private final StringBuilder buf = new StringBuilder();
+    private int contextLength;
+
+    /** @param onDetection sees every detection (offsets relative to the scanned piece), for audit */
+    public StreamRedactor(Scanner scanner, Redactor redactor, Consumer<Detection> onDetection) {
+        this.scanner = scanner;
+        this.redactor = redactor;
+        this.onDetection = onDetection;
+    }
+
+    /** Adds {@code delta}; returns the redacted text that can be emitted now (maybe empty). */
+    public String push(CharSequence delta) {
+        buf.append(delta);
+        return emit(safeEnd());
+    }
+
+    /** The stream ended: the redacted rest. */
+    public String finish() {
+        return emit(buf.length());
+    }
+
+    /** Characters held back right now, for reporting the hold-back size. */
+    public int held() {
+        return buf.length() - contextLength;
+    }
+
+    private String emit(int end) {
+        if (end <= contextLength) {
+            return "";
+        }
+        List<Detection> found = scanner.scan(buf, 0, end);
+        List<Detection> mine = new ArrayList<>(found.size());
+        for (Detection d : found) {
+            if (d.end() <= contextLength) {
+                continue; // in text emitted (and redacted) before
+            }
+            if (d.start() < contextLength) {
+                // A value reaching back into emitted text would mean the hold-back was wrong: fail closed.
+                throw new IllegalStateException("a detection straddles text already emitted");
+            }
+            Detection shifted = new Detection(d.type(), d.start() - contextLength, d.end() - contextLength);
+            mine.add(shifted);
+            onDetection.accept(shifted);
+        }
+        String out = redactor.apply(buf.subSequence(contextLength, end), mine);
+        int keepFrom = Math.max(0, end - CONTEXT);
+        buf.delete(0, keepFrom);
+        contextLength = end - keepFrom;
+        return out;
+    }
+
+    /** Where the text that could still grow into a match begins. */
+    private int safeEnd() {
+        int n = buf.length();
+        int begin = lastIndexOf("-----BEGIN ", contextLength, n);
+        int endLine = begin < 0 ? -1 : buf.indexOf("-----END ", begin);
+        if (begin >= 0 && (endLine < 0 || buf.indexOf("-----", endLine + 9) < 0)) { // open until "-----END ...-----"
+            return n - begin > MAX_HOLD ? n : begin;
+        }
+        int t = n;
+        while (t > contextLength && valueChar(buf.charAt(t - 1))) {
+            t--;
+        }
+        int token = t;
+        // Grouped numbers and IBANs: "4111 1111 " or "GB82 WEST 12" may go on.
+        while (t - 2 >= contextLength && buf.charAt(t - 1) == ' ' && groupChar(buf.charAt(t - 2))) {
+            int g = t - 1;
+            while (g > contextLength && groupChar(buf.charAt(g - 1))) {
+                g--;
+            }
+            if (t - 1 - g > 8 || token - g > MAX_GROUPED) {
+                break;
+            }
+            t = g;
+        }
+        if (n - t > MAX_HOLD) {
+            return n;
+        }
+        // Never cut through a value found in what is already here (a key block's end line, ...).
+        for (Detection d : scanner.scan(buf, contextLength, n)) {
+            if (d.start() < t && d.end() > t) {
+                return d.start();
+            }
+        }
+        return t;
+    }
+
+    private int lastIndexOf(String needle, int from, int to) {
+        int i = buf.lastIndexOf(needle, to - needle.length());
+        return i >= from ? i : -1;
+    }
+
+    /** Characters a detectable value can contain (spaces of grouped numbers are handled apart). */
+    static boolean valueChar(char c) {
+        return Scanner.isLetterOrDigit(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@'
+                || c == ':' || c == '(' || c == ')';
+    }
+
+    private static boolean groupChar(char c) {
+        return Scanner.isDigit(c) || Scanner.upper(c) || c == '(' || c == ')' || c == '+' || c == '-';
+    }
+}

@@ -1,0 +1,92 @@
+package io.ironruntime.pii;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+class StreamRedactorTest {
+    private static final byte[] SALT = "stream-salt".getBytes(StandardCharsets.UTF_8);
+    private static final Scanner SCANNER = Scanner.all();
+    private static final Redactor REDACT = new Redactor(PiiMode.REDACT, SALT);
+
+    private static StreamRedactor redactor(List<Detection> seen) {
+        return new StreamRedactor(SCANNER, REDACT, seen::add);
+    }
+
+    private static String whole(String text) {
+        return REDACT.apply(text, SCANNER.scan(text));
+    }
+
+    @Test
+    void emitsAtOnceWhatCannotGrowAndHoldsOnlyTheOpenTail() {
+        StreamRedactor r = redactor(new ArrayList<>());
+        assertEquals("Hello ", r.push("Hello wor"));
+        assertEquals(3, r.held());
+        assertEquals("world, mail ", r.push("ld, mail jane"));
+        assertEquals("", r.push(".doe@exa"));
+        assertEquals("[EMAIL_REDACTED] now", r.push("mple.com now") + r.finish());
+    }
+
+    @Test
+    void groupedNumbersAreHeldUntilTheyCannotGoOn() {
+        StreamRedactor r = redactor(new ArrayList<>());
+        assertEquals("card ", r.push("card 4111 1111 "));
+        assertEquals("", r.push("1111 1111"));
+        assertEquals("[CREDIT_CARD_REDACTED] thanks", r.push(" thanks") + r.finish());
+    }
+
+    @Test
+    void anOpenPrivateKeyBlockIsHeldAndAnUnfinishedOneRedactedToTheEnd() {
+        StreamRedactor r = redactor(new ArrayList<>());
+        assertEquals("key:\n", r.push("key:\n-----BEGIN PRIVATE KEY-----\nMIIEv"));
+        assertEquals("", r.push("QIBADANBgkqhkiG9w0BAQEFAASC\n"));
+        assertEquals("[PRIVATE_KEY_REDACTED]", r.finish());
+    }
+
+    @Test
+    @Timeout(60)
+    void splitAnywhereTheOutputEqualsTheWholeTextRedactedAndNothingLeaks() {
+        LabelledCorpus corpus = new LabelledCorpus(7L);
+        List<LabelledCorpus.Doc> docs = new ArrayList<>(corpus.positives(60));
+        docs.addAll(corpus.negatives(200));
+        int splits = 0;
+        for (LabelledCorpus.Doc doc : docs) {
+            if (!doc.region().equals("US")) {
+                continue; // the redactor under test scans with the US phone region
+            }
+            String text = doc.text();
+            String expected = whole(text);
+            for (int k = 0; k <= text.length(); k++) {
+                for (int m = k; m <= text.length(); m += Math.max(1, (text.length() - k) / 3)) {
+                    StreamRedactor r = redactor(new ArrayList<>());
+                    String out = r.push(text.substring(0, k)) + r.push(text.substring(k, m)) + r.push(text.substring(m))
+                            + r.finish();
+                    splits++;
+                    if (!out.equals(expected)) {
+                        assertEquals(expected, out, "split at " + k + " and " + m + " of: " + text);
+                    }
+                    for (Detection d : doc.expected()) {
+                        String value = text.substring(d.start(), d.end());
+                        assertFalse(out.contains(value), "leaked " + d.type() + " at split " + k + "/" + m);
+                    }
+                }
+            }
+        }
+        assertTrue(splits > 100_000, "splits: " + splits);
+    }
+
+    @Test
+    void everyDetectionIsReportedOnceWithOffsetsInTheEmittedPiece() {
+        List<Detection> seen = new ArrayList<>();
+        StreamRedactor r = redactor(seen);
+        String out = r.push("a@example.com and ") + r.push("123-45-") + r.push("6789 ok") + r.finish();
+        assertEquals("[EMAIL_REDACTED] and [US_SSN_REDACTED] ok", out);
+        assertEquals(List.of(EntityType.EMAIL, EntityType.US_SSN), seen.stream().map(Detection::type).toList());
+    }
+}
