@@ -57,19 +57,13 @@ def _ant_up_module():
 @pytest.fixture
 def oai_up(_oai_up_module):
     """The fake OpenAI upstream (shared by the module, emptied for each test)."""
-    _oai_up_module.wait_idle(2)
-    _oai_up_module.clear()
-    _oai_up_module.event_delay = 0.02
-    yield _oai_up_module
+    yield _oai_up_module.fresh(0.02)
 
 
 @pytest.fixture
 def ant_up(_ant_up_module):
     """The fake Anthropic upstream (shared by the module, emptied for each test)."""
-    _ant_up_module.wait_idle(2)
-    _ant_up_module.clear()
-    _ant_up_module.event_delay = 0.02
-    yield _ant_up_module
+    yield _ant_up_module.fresh(0.02)
 
 
 @pytest.fixture(scope="module")

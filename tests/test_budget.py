@@ -57,9 +57,7 @@ def _up_module():
 
 @pytest.fixture
 def up(_up_module):
-    _up_module.wait_idle(2)
-    _up_module.clear()
-    yield _up_module
+    yield _up_module.fresh(0.005)
 
 
 def make(tmp_path, up, **kw):

@@ -1093,6 +1093,13 @@ class FakeUpstream:
         with self._lock:
             self._requests.clear()
 
+    def fresh(self, event_delay: float) -> "FakeUpstream":
+        """Ready for the next test: the last one's streams over, no recorded requests, the given pacing."""
+        self.wait_idle(2)
+        self.clear()
+        self.event_delay = event_delay
+        return self
+
     @property
     def streams(self) -> List[RecordedRequest]:
         return [r for r in self.requests if r.stream]

@@ -77,17 +77,18 @@ public final class PricingTable {
         int maxOutput = max != null && max.canConvertToInt() && max.asInt() > 0 ? max.asInt() : 0;
         boolean anthropic = "anthropic".equals(spec.path("litellm_provider").asText())
                 || normalise(model).startsWith("claude");
-        ModelPrice base = prices(normalise(model), spec, "", where, maxOutput, anthropic, null, null);
+        String name = normalise(model);
         ModelPrice priority = spec.has("input_cost_per_token_priority")
-                ? prices(base.model(), spec, "_priority", where, maxOutput, anthropic, null, null) : null;
+                ? prices(name, spec, "_priority", where, maxOutput, anthropic, null, null) : null;
         ModelPrice flex = spec.has("input_cost_per_token_flex")
-                ? prices(base.model(), spec, "_flex", where, maxOutput, anthropic, null, null) : null;
-        return priority == null && flex == null ? base : new ModelPrice(base.model(), base.inputPerToken(),
-                base.outputPerToken(), base.cacheReadPerToken(), base.cacheWritePerToken(), base.cacheWrite1hPerToken(),
-                maxOutput, priority, flex);
+                ? prices(name, spec, "_flex", where, maxOutput, anthropic, null, null) : null;
+        return prices(name, spec, "", where, maxOutput, anthropic, priority, flex);
     }
 
-    /** One set of prices; {@code tier} is the LiteLLM field suffix ("", "_priority", "_flex"). */
+    /**
+     * One set of prices; {@code tier} is the LiteLLM field suffix ("", "_priority", "_flex"), and
+     * {@code priority} / {@code flex} are the tier prices of a base price (null for a tier's own).
+     */
     private static ModelPrice prices(String model, JsonNode spec, String tier, String where, int maxOutput,
             boolean anthropic, ModelPrice priority, ModelPrice flex) {
         long input = perToken(spec, "input_cost_per_token" + tier, where, 0);

@@ -15,7 +15,6 @@ public record EngineEvent(String eventId, String type, long timestampMs, String 
         ObjectNode payload) {
 
     public static final String BUDGET_THRESHOLD_REACHED = "budget_threshold_reached";
-    public static final String BUDGET_EXCEEDED = "budget_exceeded";
 
     public static EngineEvent of(String type, String agentId, String requestId, ObjectNode payload) {
         return new EngineEvent("evt_" + UUID.randomUUID().toString().replace("-", ""), type,

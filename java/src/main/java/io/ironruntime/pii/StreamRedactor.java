@@ -43,12 +43,13 @@ public final class StreamRedactor {
     /** Adds {@code delta}; returns the redacted text that can be emitted now (maybe empty). */
     public String push(CharSequence delta) {
         buf.append(delta);
-        return emit(safeEnd());
+        List<Detection> found = scanner.scan(buf, 0, buf.length()); // one scan serves the cut and the redaction
+        return emit(safeEnd(found), found);
     }
 
     /** The stream ended: the redacted rest. */
     public String finish() {
-        return emit(buf.length());
+        return emit(buf.length(), scanner.scan(buf, 0, buf.length()));
     }
 
     /** Characters held back right now, for reporting the hold-back size. */
@@ -56,15 +57,18 @@ public final class StreamRedactor {
         return buf.length() - contextLength;
     }
 
-    private String emit(int end) {
+    /** Emits {@code [contextLength, end)}; {@code found} are the detections of the whole buffer. */
+    private String emit(int end, List<Detection> found) {
         if (end <= contextLength) {
             return "";
         }
-        List<Detection> found = scanner.scan(buf, 0, end);
         List<Detection> mine = new ArrayList<>(found.size());
         for (Detection d : found) {
             if (d.end() <= contextLength) {
                 continue; // in text emitted (and redacted) before
+            }
+            if (d.start() >= end) {
+                break; // held back for now
             }
             if (d.start() < contextLength) {
                 // A value reaching back into emitted text would mean the hold-back was wrong: fail closed.
@@ -82,7 +86,7 @@ public final class StreamRedactor {
     }
 
     /** Where the text that could still grow into a match begins. */
-    private int safeEnd() {
+    private int safeEnd(List<Detection> found) {
         int n = buf.length();
         int begin = lastIndexOf("-----BEGIN ", contextLength, n);
         int endLine = begin < 0 ? -1 : buf.indexOf("-----END ", begin);
@@ -109,7 +113,7 @@ public final class StreamRedactor {
             return n;
         }
         // Never cut through a value found in what is already here (a key block's end line, ...).
-        for (Detection d : scanner.scan(buf, contextLength, n)) {
+        for (Detection d : found) {
             if (d.start() < t && d.end() > t) {
                 return d.start();
             }

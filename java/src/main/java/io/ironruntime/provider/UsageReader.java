@@ -3,7 +3,6 @@ package io.ironruntime.provider;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ironruntime.Json;
 import io.ironruntime.cost.Usage;
-import java.io.IOException;
 
 /**
  * Reads the token usage a provider reports, from a whole JSON body or from stream events, into a
@@ -34,7 +33,7 @@ public final class UsageReader {
 
     /** A whole JSON response body. */
     public void acceptBody(byte[] json) {
-        acceptBody(parse(json));
+        acceptBody(Json.readOrNull(json));
     }
 
     /** A whole JSON response body, already parsed. */
@@ -50,7 +49,7 @@ public final class UsageReader {
         if (event.data() == null || event.data().equals("[DONE]")) {
             return;
         }
-        acceptEvent(parse(event.data()));
+        acceptEvent(Json.readOrNull(event.data()));
     }
 
     /** One stream event's data, already parsed (null or not an object: ignored). */
@@ -132,19 +131,5 @@ public final class UsageReader {
         return n != null && n.canConvertToLong() && n.asLong() > 0 ? n.asLong() : 0;
     }
 
-    private static JsonNode parse(byte[] json) {
-        try {
-            return Json.MAPPER.readTree(json);
-        } catch (IOException e) {
-            return null;
-        }
-    }
 
-    private static JsonNode parse(String json) {
-        try {
-            return Json.MAPPER.readTree(json);
-        } catch (IOException e) {
-            return null;
-        }
-    }
 }

@@ -99,9 +99,7 @@ final class Accounting implements AutoCloseable {
                     : "This request names no model: set \"model\" (for example \"gpt-4o-mini\" or \"claude-sonnet-4-5\")");
         }
         ModelPrice price = pricing.find(model);
-        if (price != null) {
-            price = price.forTier(r.json.path("service_tier").asText(null)); // priority processing costs more
-        }
+        String requestedTier = r.json.path("service_tier").asText(null);
         if (price == null && config.unknownModel() == BudgetConfig.UnknownModelPolicy.BLOCK) {
             totals.refusedUnknownModel.increment();
             String shown = RequestStages.printable(model);
@@ -123,12 +121,13 @@ final class Accounting implements AutoCloseable {
         if (price == null) {
             decision = ledger.reserve(0, 0); // unpriced: costs nothing known, but not once the budget is gone
         } else {
-            plan = ReservationPlan.of(price, estimate.inputBound(), estimate.outputBound(), choices,
+            ModelPrice reservedAt = price.forTier(requestedTier); // priority processing costs more
+            plan = ReservationPlan.of(reservedAt, estimate.inputBound(), estimate.outputBound(), choices,
                     endpoint.producesOutput());
             decision = ledger.reserve(plan.wanted(), plan.wanted());
             if (!decision.granted() && decision.refusal() == BudgetLedger.Refusal.INSUFFICIENT) {
                 // The cheap bound does not fit: count the tokens for a tight one.
-                plan = ReservationPlan.of(price, estimate.inputTokens(), estimate.outputBound(), choices,
+                plan = ReservationPlan.of(reservedAt, estimate.inputTokens(), estimate.outputBound(), choices,
                         endpoint.producesOutput());
                 decision = ledger.reserve(plan.minimum(), plan.wanted());
             }
@@ -159,7 +158,7 @@ final class Accounting implements AutoCloseable {
                 return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded");
             }
         }
-        r.charge = new RequestCharge(this, r.id, model, r.provider(), pricing.find(model), price, estimate,
+        r.charge = new RequestCharge(this, r.id, model, r.provider(), price, requestedTier, estimate,
                 decision.reservation(),
                 endpoint.producesOutput(), hideUsage);
         return null;
@@ -199,7 +198,7 @@ final class Accounting implements AutoCloseable {
      */
     void settle(RequestCharge c, Usage usage, String servedTier, boolean estimated, int status, String outcome,
             long latencyMs) {
-        long cost = c.price == null ? 0 : c.basePrice.forTier(servedTier).cost(usage);
+        long cost = c.price == null ? 0 : c.price.forTier(servedTier).cost(usage);
         if (outcome.equals("not_answered")) {
             c.reservation.release();
         } else {

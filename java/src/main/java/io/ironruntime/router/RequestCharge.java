@@ -30,9 +30,9 @@ final class RequestCharge {
     final String model;
     final Provider provider;
     /** The model's prices, tiers included; null for a model without a price ({@code unknown_model="allow"}). */
-    final ModelPrice basePrice;
-    /** The prices of the tier the request asked for: what the reservation was made at. */
     final ModelPrice price;
+    /** The service tier the request asked for (what it was reserved at), or null. */
+    private final String requestedTier;
     private final RequestEstimate estimate;
     final BudgetLedger.Reservation reservation;
     final ResponseMeter meter;
@@ -41,14 +41,14 @@ final class RequestCharge {
     private int status;
     private boolean closed;
 
-    RequestCharge(Accounting accounting, String requestId, String model, Provider provider, ModelPrice basePrice,
-            ModelPrice price, RequestEstimate estimate, BudgetLedger.Reservation reservation, boolean producesOutput, boolean hideUsage) {
+    RequestCharge(Accounting accounting, String requestId, String model, Provider provider, ModelPrice price,
+            String requestedTier, RequestEstimate estimate, BudgetLedger.Reservation reservation, boolean producesOutput, boolean hideUsage) {
         this.accounting = accounting;
         this.requestId = requestId;
         this.model = model;
         this.provider = provider;
-        this.basePrice = basePrice;
         this.price = price;
+        this.requestedTier = requestedTier;
         this.estimate = estimate;
         this.reservation = reservation;
         this.producesOutput = producesOutput;
@@ -90,10 +90,7 @@ final class RequestCharge {
 
     /** The tier the response reports, else the one the request asked for (what it was reserved at). */
     private String tier(UsageReader reported) {
-        if (reported.serviceTier() != null) {
-            return reported.serviceTier();
-        }
-        return price == basePrice ? null : price == basePrice.priority() ? "priority" : "flex";
+        return reported.serviceTier() != null ? reported.serviceTier() : requestedTier;
     }
 
     /** Usage when the provider did not report all of it: what it did report, the rest counted. */

@@ -5,7 +5,6 @@ import io.ironruntime.Json;
 import io.ironruntime.provider.ResponseText;
 import io.ironruntime.provider.SseEvent;
 import io.ironruntime.provider.UsageReader;
-import java.io.IOException;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -43,7 +42,7 @@ final class ResponseMeter {
             sawEnd = true;
             return event;
         }
-        JsonNode root = parse(data);
+        JsonNode root = Json.readOrNull(data);
         if (root != null && END_EVENTS.contains(root.path("type").asText(""))) {
             sawEnd = true;
         }
@@ -60,7 +59,7 @@ final class ResponseMeter {
     }
 
     void onBody(byte[] json) {
-        JsonNode root = parse(json);
+        JsonNode root = Json.readOrNull(json);
         usage.acceptBody(root);
         text.acceptBody(root);
     }
@@ -89,19 +88,5 @@ final class ResponseMeter {
         return NULL_USAGE.matcher(data).replaceAll("");
     }
 
-    private static JsonNode parse(String data) {
-        try {
-            return Json.MAPPER.readTree(data);
-        } catch (IOException e) {
-            return null;
-        }
-    }
 
-    private static JsonNode parse(byte[] data) {
-        try {
-            return Json.MAPPER.readTree(data);
-        } catch (IOException e) {
-            return null;
-        }
-    }
 }
