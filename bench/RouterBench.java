@@ -21,6 +21,8 @@
  *   --baseline         also measure a trivial blocking JDK-only proxy, as a floor for "one extra hop"
  *   --budget           also measure a second router with a budget and the SQLite ledger on (issue 3);
  *                      the plain router then runs without budget and without ledger (cost tracking stays on)
+ *   --pii              also measure a second router with PII redaction on (issue 4, the default);
+ *                      the plain router then runs with pii=off
  *   --prompt-kb N      pad each request with an N KiB earlier turn (default: a ~260-byte request)
  *   --threads          diagnostics: list the busiest threads at the end
  *   --soak N           diagnostics: after warm-up, load the router alone for N s (attach perf/JFR)
@@ -76,6 +78,7 @@ public final class RouterBench {
         String client = "raw";
         boolean baseline;
         boolean budget;
+        boolean pii;
         boolean threads;
         double soak;
         int promptKb;
@@ -90,6 +93,7 @@ public final class RouterBench {
                     case "--quick" -> o.quick = true;
                     case "--baseline" -> o.baseline = true;
                     case "--budget" -> o.budget = true;
+                    case "--pii" -> o.pii = true;
                     case "--threads" -> o.threads = true;
                     case "--soak" -> o.soak = Double.parseDouble(value(args, ++i, a));
                     case "--prompt-kb" -> o.promptKb = Integer.parseInt(value(args, ++i, a));
@@ -145,7 +149,8 @@ public final class RouterBench {
         String common = "\"provider_key\":\"" + PROVIDER_KEY + "\",\"openai_base_url\":\"http://127.0.0.1:"
                 + upstream.port() + "\"";
         // The plain router keeps no ledger file: a benchmark should not grow the user's database.
-        LlmRouter router = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false}"));
+        LlmRouter router = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false"
+                + (o.pii ? ",\"pii\":\"off\"" : "") + "}"));
         router.start();
 
         List<Target> targets = new ArrayList<>();
@@ -163,6 +168,10 @@ public final class RouterBench {
                     + ",\"budget\":1000000,\"budget_id\":\"bench\",\"state_dir\":\"" + dir + "\"}"));
             budgeted.start();
             targets.add(new Target("budget", budgeted.port(), budgeted.config().localToken()));
+        } else if (o.pii) {
+            LlmRouter guarded = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false,\"pii\":\"redact\"}"));
+            guarded.start();
+            targets.add(new Target("pii", guarded.port(), guarded.config().localToken()));
         }
         Bench b = new Bench(o, targets, upstream);
         double load0 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
@@ -514,6 +523,18 @@ public final class RouterBench {
                         "(e) budget+ledger / router req/s", rps[1], rps[2], String.format(Locale.ROOT, "x%.2f", kept),
                         ">= x0.90", kept >= 0.9 ? "ok" : "MISS"));
             }
+            if (o.pii) {
+                double kept = rps[2] / rps[1];
+                System.out.println(String.format(Locale.ROOT, "%-34s %9.0f %9.0f %9s  %-10s %-4s",
+                        "(f) pii=redact / pii=off req/s", rps[1], rps[2], String.format(Locale.ROOT, "x%.2f", kept), "", ""));
+                for (int q : new int[] {50, 99}) {
+                    double added = (stream[2].eventDelay.pct(q) - stream[1].eventDelay.pct(q)) / 1e6;
+                    System.out.println(String.format(Locale.ROOT, "%-34s %9.3f %9.3f %9.3f  %-10s %-4s",
+                            "(f) per-event delay pii-off p" + q, stream[1].eventDelay.pct(q) / 1e6,
+                            stream[2].eventDelay.pct(q) / 1e6, added, q == 99 ? "<= 0.2" : "",
+                            q == 99 ? (added <= 0.2 ? "ok" : "MISS") : ""));
+                }
+            }
 
             System.out.println();
             System.out.print("samples: c=1 " + c1[0].latency.size() + "/" + c1[1].latency.size());
@@ -551,7 +572,7 @@ public final class RouterBench {
             StringBuilder ev = new StringBuilder(String.format(Locale.ROOT,
                     "proxy thread CPU in streams: router %.1f us/event", streamCpu[2] / 1e3
                             / Math.max(1, stream[1].eventDelay.size())));
-            if (o.budget) {
+            if (o.budget || o.pii) {
                 // Both routers' threads share names, so their CPU is one group: per request of either.
                 one = new StringBuilder(String.format(Locale.ROOT, "proxy thread CPU at c=1: routers %.1f us/request",
                         c1Cpu[2] / 1e3 / (c1[1].completed + c1[2].completed)));

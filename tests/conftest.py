@@ -66,22 +66,39 @@ def ant_up(_ant_up_module):
     yield _ant_up_module.fresh(0.02)
 
 
-@pytest.fixture(scope="module")
-def router(_oai_up_module, _ant_up_module):
-    """A direct-mode router holding both real keys, in front of the two fakes (one per module)."""
+def _module_router(oai, ant, **extra):
     from iron_runtime import LlmRouter
 
     with pytest.MonkeyPatch.context() as mp:
         for name in _ENV_TO_CLEAR:
             mp.delenv(name, raising=False)
-        r = LlmRouter(
+        return LlmRouter(
             provider_key={"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY},
-            openai_base_url=_oai_up_module.origin,
-            anthropic_base_url=_ant_up_module.origin,
+            openai_base_url=oai.origin,
+            anthropic_base_url=ant.origin,
             read_timeout=20,
             connect_timeout=5,
             unknown_model="allow",  # scenario models like gpt-4o-fake-slow-5 have no price
+            **extra,
         )
+
+
+@pytest.fixture(scope="module")
+def router(_oai_up_module, _ant_up_module):
+    """A direct-mode router holding both real keys, in front of the two fakes (one per module),
+    with the default settings (PII redaction on in both directions)."""
+    r = _module_router(_oai_up_module, _ant_up_module)
+    try:
+        yield r
+    finally:
+        r.stop()
+
+
+@pytest.fixture(scope="module")
+def plain_router(_oai_up_module, _ant_up_module):
+    """Like ``router`` but with PII handling off: for tests that check the stream is passed on
+    event for event and byte for byte (redaction re-cuts streamed text; see test_pii.py)."""
+    r = _module_router(_oai_up_module, _ant_up_module, pii="off")
     try:
         yield r
     finally:

@@ -72,9 +72,9 @@ def test_messages_async(router, ant_up):
     assert_upstream_auth_anthropic(ant_up.last, router)
 
 
-def test_messages_stream_sync_incremental(router, ant_up):
+def test_messages_stream_sync_incremental(plain_router, ant_up):
     ant_up.event_delay = 0.1
-    c = ant_client(router)
+    c = ant_client(plain_router)
     events, arrivals = timed_iter(c.messages.create(
         model=MODEL, max_tokens=64, stream=True, messages=[{"role": "user", "content": "stream one two three"}]))
     rec = ant_up.last
@@ -90,16 +90,16 @@ def test_messages_stream_sync_incremental(router, ant_up):
     assert delta.delta.stop_reason == "end_turn"
     assert delta.usage.output_tokens == rec.usage["output_tokens"]
     assert "event: ping" in "".join(rec.events)
-    assert_upstream_auth_anthropic(rec, router)
+    assert_upstream_auth_anthropic(rec, plain_router)
 
 
-def test_messages_stream_helper_and_raw_bytes(router, ant_up):
-    with ant_client(router).messages.stream(model=MODEL, max_tokens=64, messages=MSG) as s:
+def test_messages_stream_helper_and_raw_bytes(plain_router, ant_up):
+    with ant_client(plain_router).messages.stream(model=MODEL, max_tokens=64, messages=MSG) as s:
         text = "".join(s.text_stream)
         final = s.get_final_message()
     assert text == ECHO == final.content[0].text
     assert final.usage.output_tokens == ant_up.last.usage["output_tokens"]
-    r = raw(router, "POST", "/v1/messages", {"model": MODEL, "max_tokens": 8, "messages": MSG, "stream": True})
+    r = raw(plain_router, "POST", "/v1/messages", {"model": MODEL, "max_tokens": 8, "messages": MSG, "stream": True})
     assert r.status == 200 and r.headers["content-type"].startswith("text/event-stream")
     assert r.text.replace("\r\n", "\n") == "".join(ant_up.last.events)
 

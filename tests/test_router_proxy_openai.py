@@ -118,9 +118,9 @@ def test_chat_stream_async_incremental(router, oai_up):
     assert chunks[-1].usage.total_tokens == rec.usage["total_tokens"]
 
 
-def test_stream_raw_sse_bytes_pass_through(router, oai_up):
+def test_stream_raw_sse_bytes_pass_through(plain_router, oai_up):
     """The SSE body reaches the client event for event (nothing dropped, reordered or rewritten)."""
-    r = raw(router, "POST", "/v1/chat/completions",
+    r = raw(plain_router, "POST", "/v1/chat/completions",
             {"model": "gpt-4o", "messages": MSG, "stream": True, "stream_options": {"include_usage": True}})
     assert r.status == 200
     assert r.headers["content-type"].startswith("text/event-stream")

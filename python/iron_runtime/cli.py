@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     router.add_argument("--pricing-file", metavar="FILE", help="LiteLLM-shaped price JSON over the bundled table")
     router.add_argument("--unknown-model", choices=("block", "allow"), default="block",
                         help="requests for models without a price: refuse (default) or forward")
+    router.add_argument("--pii", choices=("redact", "mask", "hash", "block", "detect", "off"), default="redact",
+                        help="what to do with PII and secrets in prompts and answers (default redact)")
+    router.add_argument("--pii-scope", choices=("request", "response", "both"), default="both",
+                        help="which direction is scanned (default both)")
+    router.add_argument("--pii-region", metavar="CC", default="US",
+                        help="country of phone numbers written without + (default US)")
     return parser
 
 
@@ -79,6 +85,7 @@ def _announce(router: Any) -> None:
     budget = "unlimited" if limit is None else f"${limit:.6g}"
     ledger = router.database_path or "off"
     lines.append(f"budget: {budget}, spent ${spent:.6g}, ledger: {ledger}")
+    lines.append(f"pii: {router.pii}" + ("" if router.pii == "off" else f" ({router.pii_scope})"))
     lines.append(f"export OPENAI_BASE_URL={base_url}")
     lines.append(f"export ANTHROPIC_BASE_URL={origin}")  # the Anthropic SDK adds /v1 itself
     if token is not None:
@@ -104,6 +111,9 @@ def _serve(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
         pricing_file=args.pricing_file,
         unknown_model=args.unknown_model,
+        pii=args.pii,
+        pii_scope=args.pii_scope,
+        pii_region=args.pii_region,
     )
     done = threading.Event()
 

@@ -30,8 +30,13 @@ _PROVIDERS = ("openai", "anthropic")
 # Environment read at construction and handed to the engine, which resolves the key mode.
 _ENV_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER", "IRON_RUNTIME_HOME")
 _UNKNOWN_MODEL = ("block", "allow")
-# How long the alert thread waits inside Java per poll: bounds how long close() waits for it.
+_PII_MODES = ("redact", "mask", "hash", "block", "detect", "off")
+_PII_SCOPES = ("request", "response", "both")
+# How long the event thread waits inside Java per poll: bounds how long close() waits for it.
 _ALERT_POLL_MS = 200
+# Event types delivered to on_budget_alert / on_pii_detected callbacks.
+_BUDGET_ALERT = "budget_threshold_reached"
+_PII_DETECTED = "pii_detected"
 
 ProviderKey = Union[str, Mapping[str, Optional[str]]]
 
@@ -182,26 +187,77 @@ def _alerts(value: Any) -> Optional[List[str]]:
     return fractions
 
 
-def _deliver_alerts(router_ref: "weakref.ref[LlmRouter]", bridge: Any) -> None:
-    """The alert thread: polls the engine and calls the callbacks. Holds the router only
-    weakly between polls, so an abandoned router is still collected (and closed)."""
+def _pii(value: Any) -> str:
+    if value is False:
+        return "off"
+    if not isinstance(value, str):
+        raise TypeError(f"pii must be one of {', '.join(map(repr, _PII_MODES))}, not {_type_name(value)}")
+    if value.lower() not in _PII_MODES:
+        raise ConfigurationError(f"pii must be one of {', '.join(map(repr, _PII_MODES))}, got {value!r}")
+    return value.lower()
+
+
+def _pii_scope(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"pii_scope must be 'request', 'response' or 'both', not {_type_name(value)}")
+    if value.lower() not in _PII_SCOPES:
+        raise ConfigurationError(f"pii_scope must be 'request', 'response' or 'both', got {value!r}")
+    return value.lower()
+
+
+def _pii_patterns(value: Any) -> Optional[List[Dict[str, Any]]]:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise TypeError(
+            "pii_patterns must be a list of dicts like {'name': 'EMPLOYEE_ID', 'regex': r'EMP-\\d{6}', "
+            f"'validator': None}}, not {_type_name(value)}"
+        )
+    out = []
+    for i, p in enumerate(value):
+        if not isinstance(p, Mapping):
+            raise TypeError(f"pii_patterns[{i}] must be a dict with 'name' and 'regex', not {_type_name(p)}")
+        for key in ("name", "regex"):
+            if not isinstance(p.get(key), str):
+                raise TypeError(f"pii_patterns[{i}]['{key}'] must be a str, not {_type_name(p.get(key))}")
+        if p.get("validator") is not None and not isinstance(p.get("validator"), str):
+            raise TypeError(f"pii_patterns[{i}]['validator'] must be None or a validator name such as 'luhn'")
+        out.append(dict(p))
+    return out
+
+
+def _pii_detectors(value: Any) -> Optional[Dict[str, bool]]:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"pii_detectors must be a dict like {{'IP_ADDRESS': False}}, not {_type_name(value)}")
+    for name, on in value.items():
+        if not isinstance(name, str) or not isinstance(on, bool):
+            raise TypeError("pii_detectors maps detector names (str) to True/False")
+    return dict(value)
+
+
+def _deliver_events(router_ref: "weakref.ref[LlmRouter]", bridge: Any) -> None:
+    """The event thread: polls the engine and calls the callbacks registered for each
+    event type. Holds the router only weakly between polls, so an abandoned router is
+    still collected (and closed)."""
     while _jvm.jvm_running():
         try:
-            batch = json.loads(str(bridge.pollBudgetAlertsJson(_ALERT_POLL_MS)))
+            batch = json.loads(str(bridge.pollEventsJson(_ALERT_POLL_MS)))
         except Exception:  # the JVM is going away
             return
         router = router_ref()
         if router is None or router._closed:
             return
         with router._alert_lock:
-            callbacks = list(router._alert_callbacks)
+            callbacks = {t: list(fns) for t, fns in router._callbacks.items()}
         del router
-        for alert in batch:
-            for fn in callbacks:
+        for event in batch:
+            for fn in callbacks.get(event.get("type"), ()):
                 try:
-                    fn(alert)
+                    fn(event)
                 except Exception:
-                    _log.exception("on_budget_alert callback %r failed", fn)
+                    _log.exception("event callback %r failed for %s", fn, event.get("type"))
 
 
 def _java_str(value: Any) -> Optional[str]:
@@ -255,6 +311,12 @@ class LlmRouter:
         custom_pricing: Optional[Mapping[str, Mapping[str, float]]] = None,
         unknown_model: str = "block",
         budget_alerts: Optional[Iterable[float]] = None,
+        pii: str = "redact",
+        pii_scope: str = "both",
+        pii_patterns: Optional[Iterable[Mapping[str, Any]]] = None,
+        pii_detectors: Optional[Mapping[str, bool]] = None,
+        pii_region: str = "US",
+        pii_salt: Optional[str] = None,
         start: bool = True,
     ) -> None:
         """Configure the router and, unless ``start=False``, start serving.
@@ -286,6 +348,19 @@ class LlmRouter:
                 ``"allow"`` forwards them and records their tokens with the cost flagged unknown.
             budget_alerts: fractions of the budget that raise an alert (default
                 ``[0.5, 0.8, 0.95, 1.0]``); see :meth:`on_budget_alert`.
+            pii: what to do with PII and secrets found in the text agents and models
+                write: ``"redact"`` (``[EMAIL_REDACTED]``), ``"mask"`` (``****1234``),
+                ``"hash"`` (a salted token, stable within the router), ``"block"`` (HTTP
+                400 naming the types), ``"detect"`` (audit only) or ``"off"``.
+            pii_scope: ``"request"`` (before anything leaves the machine), ``"response"``
+                or ``"both"``.
+            pii_patterns: your own detectors, ``[{"name": "EMPLOYEE_ID", "regex":
+                r"EMP-\\d{6}", "validator": None}]``; a validator may be ``"luhn"``,
+                ``"mod97"``, ``"iban"``, ``"ssn"``, ``"card"``, ``"email"``, ``"ipv4"``, ``"ipv6"``.
+            pii_detectors: built-in detectors to switch off, e.g. ``{"IP_ADDRESS": False}``.
+            pii_region: the country of phone numbers written without ``+`` (ISO code).
+            pii_salt: the key of hash tokens and audit fingerprints (at least 16
+                characters); by default a random one per router.
             start: start serving now.
 
         Raises:
@@ -306,7 +381,7 @@ class LlmRouter:
                 raise TypeError(f"unknown_model must be a str, not {_type_name(unknown_model)}")
             raise ConfigurationError("unknown_model must be 'block' or 'allow'")
         self._alert_lock = threading.Lock()
-        self._alert_callbacks: List[Callable[[Dict[str, Any]], Any]] = []
+        self._callbacks: Dict[str, List[Callable[[Dict[str, Any]], Any]]] = {}
         self._alert_thread: Optional[threading.Thread] = None
         self._closed = False
         config: Dict[str, Any] = {
@@ -329,6 +404,12 @@ class LlmRouter:
             "custom_pricing": _custom_pricing(custom_pricing),
             "unknown_model": unknown_model,
             "budget_alerts": _alerts(budget_alerts),
+            "pii": _pii(pii),
+            "pii_scope": _pii_scope(pii_scope),
+            "pii_patterns": _pii_patterns(pii_patterns),
+            "pii_detectors": _pii_detectors(pii_detectors),
+            "pii_region": _opt_str("pii_region", pii_region),
+            "pii_salt": _opt_str("pii_salt", pii_salt),
             "env": {name: os.environ[name] for name in _ENV_VARS if name in os.environ},
         }
         config = {k: v for k, v in config.items() if v is not None}
@@ -419,6 +500,16 @@ class LlmRouter:
         return _java_str(self._bridge.provider())
 
     @property
+    def pii(self) -> str:
+        """What happens to PII and secrets: redact, mask, hash, block, detect or off."""
+        return str(self._bridge.piiMode())
+
+    @property
+    def pii_scope(self) -> str:
+        """Which direction is scanned: request, response or both."""
+        return str(self._bridge.piiScope())
+
+    @property
     def mode(self) -> str:
         """``"direct"``, ``"control_server"`` or ``"passthrough"``."""
         return str(self._bridge.mode())
@@ -488,14 +579,27 @@ class LlmRouter:
         one background thread, in order, shortly after the crossing; never on the
         request path. An exception raised by ``fn`` is logged and does not stop delivery.
         """
+        return self._subscribe("on_budget_alert", _BUDGET_ALERT, fn)
+
+    def on_pii_detected(self, fn: Callable[[Dict[str, Any]], Any]) -> Callable[[Dict[str, Any]], Any]:
+        """Call ``fn(event)`` for each PII or secret value found (usable as a decorator).
+
+        ``event`` is a dict with ``type`` (``"pii_detected"``), ``direction``
+        (``"request"`` or ``"response"``), ``entity_type``, ``action``, ``field``,
+        ``start``, ``end``, ``value_hash`` (salted; never the value), ``event_id``,
+        ``timestamp_ms`` and ``request_id``. Delivered like :meth:`on_budget_alert`.
+        """
+        return self._subscribe("on_pii_detected", _PII_DETECTED, fn)
+
+    def _subscribe(self, method: str, event_type: str, fn: Any) -> Any:
         if not callable(fn):
-            raise TypeError(f"on_budget_alert needs a callable, not {_type_name(fn)}")
+            raise TypeError(f"{method} needs a callable, not {_type_name(fn)}")
         with self._alert_lock:
-            self._alert_callbacks.append(fn)
+            self._callbacks.setdefault(event_type, []).append(fn)
             if self._alert_thread is None:
                 self._alert_thread = threading.Thread(
-                    target=_deliver_alerts, args=(weakref.ref(self), self._bridge),
-                    name="iron-runtime-budget-alerts", daemon=True,
+                    target=_deliver_events, args=(weakref.ref(self), self._bridge),
+                    name="iron-runtime-events", daemon=True,
                 )
                 self._alert_thread.start()
         return fn

@@ -64,6 +64,16 @@ public final class RouterBridge {
         return p == null ? null : p.wireName();
     }
 
+    /** The PII mode: redact, mask, hash, block, detect or off. */
+    public String piiMode() {
+        return router.config().pii().mode().wireName();
+    }
+
+    /** The PII scope: request, response or both. */
+    public String piiScope() {
+        return router.config().pii().scope().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     public String mode() {
         return router.config().keyMode().wireName();
     }
@@ -118,10 +128,10 @@ public final class RouterBridge {
         return router.metrics().toString();
     }
 
-    /** Budget alerts as a JSON array, waiting up to {@code timeoutMillis} for the first one. */
-    public String pollBudgetAlertsJson(long timeoutMillis) throws InterruptedException {
+    /** Events (budget alerts, PII detections) as a JSON array, waiting up to {@code timeoutMillis} for the first one. */
+    public String pollEventsJson(long timeoutMillis) throws InterruptedException {
         ArrayNode a = JSON.createArrayNode();
-        for (EngineEvent e : router.pollBudgetAlerts(256, timeoutMillis)) {
+        for (EngineEvent e : router.pollEvents(256, timeoutMillis)) {
             a.add(e.toJson());
         }
         return a.toString();

@@ -111,6 +111,9 @@ public final class Main {
                 case "--state-dir" -> s.put("state_dir", value);
                 case "--pricing-file" -> s.put("pricing_file", value);
                 case "--unknown-model" -> s.put("unknown_model", value);
+                case "--pii" -> s.put("pii", value);
+                case "--pii-scope" -> s.put("pii_scope", value);
+                case "--pii-region" -> s.put("pii_region", value);
                 default -> throw new ConfigException("unknown flag " + flag + "\n" + usage());
             }
         }
@@ -153,6 +156,8 @@ public final class Main {
                 + ", spent $" + Money.picosToDollars(b.spent())
                 + (c.budget().budgetId() == null ? "" : " (budget_id " + c.budget().budgetId() + ")")
                 + ", ledger: " + (c.budget().database() == null ? "off" : c.budget().database()));
+        out.println("pii: " + c.pii().mode().wireName() + (c.pii().mode() == io.ironruntime.pii.PiiMode.OFF ? ""
+                : " (" + c.pii().scope().name().toLowerCase(java.util.Locale.ROOT) + ")"));
         if (c.localToken() != null) {
             out.println("client token: " + c.localToken());
             out.println("export OPENAI_BASE_URL=" + base + " OPENAI_API_KEY=" + c.localToken());
@@ -171,7 +176,8 @@ public final class Main {
                 "usage: iron-runtime router [--port N] [--host ADDR] [--openai-base-url URL] [--anthropic-base-url URL]",
                 "                           [--server-url URL] [--max-request-bytes N] [--connect-timeout S] [--read-timeout S]",
                 "                           [--budget USD] [--budget-id NAME] [--state-dir DIR] [--pricing-file FILE]",
-                "                           [--unknown-model block|allow]",
+                "                           [--unknown-model block|allow] [--pii redact|mask|hash|block|detect|off]",
+                "                           [--pii-scope request|response|both] [--pii-region CC]",
                 "keys come from the environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, or IC_TOKEN with IC_SERVER;",
                 "IRON_RUNTIME_TOKEN fixes the token clients present (default: a new random one each start)");
     }

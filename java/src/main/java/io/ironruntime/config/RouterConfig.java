@@ -16,6 +16,7 @@ import java.util.Map;
  * @param icToken      the Iron Cage token in control-server mode; never printed
  * @param localToken   the token clients must present, or null in passthrough mode
  * @param budget       budget, pricing and ledger settings
+ * @param pii          PII and secret detection and redaction
  */
 public record RouterConfig(
         String host,
@@ -30,7 +31,8 @@ public record RouterConfig(
         Duration connectTimeout,
         Duration readTimeout,
         String localToken,
-        BudgetConfig budget) {
+        BudgetConfig budget,
+        PiiConfig pii) {
 
     public static final long DEFAULT_MAX_REQUEST_BYTES = 32L * 1024 * 1024;
 
@@ -60,6 +62,6 @@ public record RouterConfig(
                 + ", providers=" + keys + ", serverUrl=" + serverUrl + ", origins=" + upstreamOrigins
                 + ", maxRequestBytes=" + maxRequestBytes + ", connectTimeout=" + connectTimeout
                 + ", readTimeout=" + readTimeout + ", budgetId=" + budget.budgetId()
-                + ", database=" + budget.database() + "]";
+                + ", database=" + budget.database() + ", " + pii + "]";
     }
 }

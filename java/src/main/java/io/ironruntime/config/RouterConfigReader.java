@@ -30,7 +30,8 @@ public final class RouterConfigReader {
     private static final Set<String> KNOWN = Set.of("api_key", "server_url", "cache_ttl_seconds", "provider_key",
             "port", "host", "openai_base_url", "anthropic_base_url", "max_request_bytes", "connect_timeout",
             "read_timeout", "local_token", "env", "budget", "budget_id", "state_dir", "persist", "pricing_file",
-            "custom_pricing", "unknown_model", "budget_alerts");
+            "custom_pricing", "unknown_model", "budget_alerts", "pii", "pii_scope", "pii_patterns", "pii_detectors",
+            "pii_region", "pii_salt");
 
     private RouterConfigReader() {
     }
@@ -88,7 +89,7 @@ public final class RouterConfigReader {
             throw new ConfigException("local_token must be at least 16 characters");
         }
         return new RouterConfig(host, port, keys.mode, keys.providerKeys, keys.icToken, keys.serverUrl, cacheTtl,
-                origins, maxRequestBytes, connectTimeout, readTimeout, localToken, BudgetSettings.read(s));
+                origins, maxRequestBytes, connectTimeout, readTimeout, localToken, BudgetSettings.read(s), PiiSettings.read(s));
     }
 
     private record KeyResolution(KeyMode mode, Map<Provider, String> providerKeys, String icToken, URI serverUrl) {

@@ -28,6 +28,11 @@ public final class PhoneValidator {
     private PhoneValidator() {
     }
 
+    /** True for a region libphonenumber has numbering metadata for (ISO 3166 alpha-2, upper case). */
+    public static boolean knownRegion(String region) {
+        return UTIL.getSupportedRegions().contains(region);
+    }
+
     /**
      * True when {@code s[start, end)} parses as a phone number and libphonenumber deems it
      * valid. Numbers written with a leading {@code +} are international and need no region;

@@ -39,6 +39,19 @@ public final class Redactor {
 
     /** {@code text} with every detection (ordered, not overlapping) replaced as the mode says. */
     public String apply(CharSequence text, List<Detection> detections) {
+        return apply(text, detections, 0, null);
+    }
+
+    /**
+     * As {@link #apply(CharSequence, List)}, and reports each detection to {@code sink} (when not null)
+     * with its offsets shifted by {@code offset} and the value's fingerprint.
+     */
+    public String apply(CharSequence text, List<Detection> detections, long offset, java.util.function.Consumer<Finding> sink) {
+        if (sink != null) {
+            for (Detection d : detections) {
+                sink.accept(new Finding(d.type(), offset + d.start(), offset + d.end(), fingerprint(text, d)));
+            }
+        }
         if (!mode.rewrites() || detections.isEmpty()) {
             return text.toString();
         }
@@ -59,11 +72,11 @@ public final class Redactor {
 
     private void replacement(CharSequence text, Detection d, StringBuilder out) {
         switch (mode) {
-            case REDACT -> out.append('[').append(d.type().name()).append("_REDACTED]");
-            case HASH -> out.append('[').append(d.type().name()).append('_').append(hex(text, d, 4)).append(']');
+            case REDACT -> out.append('[').append(d.type()).append("_REDACTED]");
+            case HASH -> out.append('[').append(d.type()).append('_').append(hex(text, d, 4)).append(']');
             case MASK -> {
                 out.append("****");
-                boolean secret = d.type() == EntityType.PRIVATE_KEY || d.type() == EntityType.JWT;
+                boolean secret = d.type().equals(EntityType.PRIVATE_KEY.name()) || d.type().equals(EntityType.JWT.name());
                 if (!secret && d.length() > 2 * MASK_TAIL) {
                     out.append(text, d.end() - MASK_TAIL, d.end());
                 }
@@ -74,7 +87,7 @@ public final class Redactor {
 
     private String hex(CharSequence text, Detection d, int bytes) {
         Mac m = mac.get();
-        m.update(d.type().name().getBytes(StandardCharsets.US_ASCII));
+        m.update(d.type().getBytes(StandardCharsets.UTF_8));
         byte[] digest = m.doFinal(text.subSequence(d.start(), d.end()).toString().getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(digest, 0, bytes);
     }

@@ -47,14 +47,21 @@ public final class Scanner {
 
     private final Set<EntityType> enabled;
     private final String phoneRegion;
+    private final List<CustomPattern> custom;
 
     /**
      * @param enabled     the detectors that run
      * @param phoneRegion where numbers without a {@code +} country code are from (ISO 3166 code, e.g. "US")
      */
     public Scanner(Set<EntityType> enabled, String phoneRegion) {
+        this(enabled, phoneRegion, List.of());
+    }
+
+    /** @param custom the user's own patterns, run after the built-in pass */
+    public Scanner(Set<EntityType> enabled, String phoneRegion, List<CustomPattern> custom) {
         this.enabled = enabled.isEmpty() ? EnumSet.noneOf(EntityType.class) : EnumSet.copyOf(enabled);
         this.phoneRegion = phoneRegion;
+        this.custom = List.copyOf(custom);
     }
 
     public static Scanner all() {
@@ -84,8 +91,25 @@ public final class Scanner {
                 default -> i++;
             }
         }
+        for (CustomPattern p : custom) {
+            p.find(s, from, to, out);
+        }
         return resolveOverlaps(out);
     }
+
+    /**
+     * For streams: the first position in {@code [from, limit)} from which one of the user's patterns
+     * could still match once more text arrives after {@code end}, or {@code limit}. (The built-in
+     * detectors' open tails are known by shape; see {@link StreamRedactor}.)
+     */
+    int openCustomMatch(CharSequence s, int from, int limit, int end) {
+        int open = limit;
+        for (CustomPattern p : custom) {
+            open = p.openMatchStart(s, from, open, end);
+        }
+        return open;
+    }
+
 
     // ---- words: secrets and IBANs ---------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * {@link #finish} flushes the rest. The text already emitted is kept as context (up to
  * {@link #CONTEXT} characters) so that word boundaries are judged as in the whole text. Not thread-safe.
  */
-public final class StreamRedactor {
+public final class StreamRedactor implements TextStream {
     /** Emitted text kept to judge the boundaries of what follows. */
     static final int CONTEXT = 64;
     /** A card, phone or IBAN in groups is never longer than this. */
@@ -28,31 +28,33 @@ public final class StreamRedactor {
 
     private final Scanner scanner;
     private final Redactor redactor;
-    private final Consumer<Detection> onDetection;
+    private final Consumer<Finding> onFinding;
     /** Context (already emitted, original text) followed by the pending text. */
     private final StringBuilder buf = new StringBuilder();
     private int contextLength;
+    /** Characters of the stream emitted before the pending text: findings are reported from the stream's start. */
+    private long emitted;
 
-    /** @param onDetection sees every detection (offsets relative to the scanned piece), for audit */
-    public StreamRedactor(Scanner scanner, Redactor redactor, Consumer<Detection> onDetection) {
+    /** @param onFinding sees every detection (offsets from the start of the stream), for audit */
+    public StreamRedactor(Scanner scanner, Redactor redactor, Consumer<Finding> onFinding) {
         this.scanner = scanner;
         this.redactor = redactor;
-        this.onDetection = onDetection;
+        this.onFinding = onFinding;
     }
 
-    /** Adds {@code delta}; returns the redacted text that can be emitted now (maybe empty). */
+    @Override
     public String push(CharSequence delta) {
         buf.append(delta);
         List<Detection> found = scanner.scan(buf, 0, buf.length()); // one scan serves the cut and the redaction
         return emit(safeEnd(found), found);
     }
 
-    /** The stream ended: the redacted rest. */
+    @Override
     public String finish() {
         return emit(buf.length(), scanner.scan(buf, 0, buf.length()));
     }
 
-    /** Characters held back right now, for reporting the hold-back size. */
+    @Override
     public int held() {
         return buf.length() - contextLength;
     }
@@ -74,11 +76,10 @@ public final class StreamRedactor {
                 // A value reaching back into emitted text would mean the hold-back was wrong: fail closed.
                 throw new IllegalStateException("a detection straddles text already emitted");
             }
-            Detection shifted = new Detection(d.type(), d.start() - contextLength, d.end() - contextLength);
-            mine.add(shifted);
-            onDetection.accept(shifted);
+            mine.add(new Detection(d.type(), d.start() - contextLength, d.end() - contextLength));
         }
-        String out = redactor.apply(buf.subSequence(contextLength, end), mine);
+        String out = redactor.apply(buf.subSequence(contextLength, end), mine, emitted, onFinding);
+        emitted += end - contextLength;
         int keepFrom = Math.max(0, end - CONTEXT);
         buf.delete(0, keepFrom);
         contextLength = end - keepFrom;
@@ -109,6 +110,7 @@ public final class StreamRedactor {
             }
             t = g;
         }
+        t = scanner.openCustomMatch(buf, contextLength, t, n);
         if (n - t > MAX_HOLD) {
             return n;
         }

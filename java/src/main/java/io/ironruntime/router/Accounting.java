@@ -28,21 +28,21 @@ import java.sql.SQLException;
  * Both are short and never touch the disk: ledger rows go to the store's writer thread.
  */
 final class Accounting implements AutoCloseable {
-    static final int ALERT_QUEUE = 1_024;
-
     final BudgetConfig config;
     final PricingTable pricing;
     final BudgetLedger ledger;
     final SpendTotals totals = new SpendTotals();
-    final EventQueue alertQueue = new EventQueue(ALERT_QUEUE);
+    /** The router's events (budget alerts go there). */
+    private final EventQueue events;
     private final BudgetAlerts alerts;
     /** Null when persistence is off. */
     private final LedgerStore store;
     /** What other routers sharing the budget id spent, as far as this ledger counts it already. */
     private long othersCounted;
 
-    private Accounting(BudgetConfig config, LedgerStore store, long alreadySpent) {
+    private Accounting(BudgetConfig config, LedgerStore store, long alreadySpent, EventQueue events) {
         this.config = config;
+        this.events = events;
         this.pricing = config.pricing();
         this.store = store;
         this.ledger = new BudgetLedger(config.limitPicos(), alreadySpent);
@@ -51,15 +51,15 @@ final class Accounting implements AutoCloseable {
     }
 
     /** Opens the ledger database (when persistence is on) and reads what the budget id already spent. */
-    static Accounting open(BudgetConfig config) {
+    static Accounting open(BudgetConfig config, EventQueue events) {
         if (config.database() == null) {
-            return new Accounting(config, null, 0);
+            return new Accounting(config, null, 0, events);
         }
         LedgerStore store = null;
         try {
             store = LedgerStore.open(config.database());
             long spent = config.budgetId() == null ? 0 : store.spentPicos(config.budgetId());
-            Accounting a = new Accounting(config, store, spent);
+            Accounting a = new Accounting(config, store, spent, events);
             if (config.budgetId() != null) {
                 store.watchBudget(config.budgetId(), a::othersSpent);
             }
@@ -242,7 +242,7 @@ final class Accounting implements AutoCloseable {
             p.put("budget_limit", Money.picosToDollars(now.limit()));
             p.put("budget_reserved", Money.picosToDollars(now.reserved()));
             p.put("budget_id", config.budgetId());
-            alertQueue.offer(EngineEvent.of(EngineEvent.BUDGET_THRESHOLD_REACHED, null, requestId, p));
+            events.offer(EngineEvent.of(EngineEvent.BUDGET_THRESHOLD_REACHED, null, requestId, p));
         }
     }
 
@@ -259,6 +259,11 @@ final class Accounting implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /** The database writer, or null when persistence is off (PII audit rows go there too). */
+    LedgerStore store() {
+        return store;
     }
 
     long ledgerPending() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.config.RouterConfig;
 import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.events.EngineEvent;
+import io.ironruntime.events.EventQueue;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -28,11 +29,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class LlmRouter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LlmRouter.class);
+    static final int EVENT_QUEUE = 4_096;
 
     private final RouterConfig config;
     private final RouterStats stats = new RouterStats();
     private final ResponseObserver observer;
     private final Accounting accounting;
+    /** Null when PII handling is off. */
+    private final PiiGuard pii;
+    /** The router's events (budget alerts, PII detections), for a consumer thread; bounded, drops counted. */
+    private final EventQueue events = new EventQueue(EVENT_QUEUE);
     private HttpAsyncServer server;
     private UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
@@ -48,7 +54,9 @@ public final class LlmRouter implements AutoCloseable {
     public LlmRouter(RouterConfig config, ResponseObserver observer) {
         this.config = config;
         this.observer = observer;
-        this.accounting = Accounting.open(config.budget());
+        this.accounting = Accounting.open(config.budget(), events);
+        this.pii = config.pii().mode() == io.ironruntime.pii.PiiMode.OFF ? null
+                : new PiiGuard(config.pii(), events, accounting.store());
     }
 
     public synchronized void start() {
@@ -74,7 +82,7 @@ public final class LlmRouter implements AutoCloseable {
     private void bind(int wantedPort) {
         UpstreamClient client = new UpstreamClient(config);
         ClientHangups hangups = new ClientHangups();
-        RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups, accounting);
+        RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups, accounting, pii);
         HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
                 .setIOReactorConfig(IOReactorConfig.custom()
                         .setIoThreadCount(RouterContext.IO_THREADS_PER_REACTOR)
@@ -156,12 +164,12 @@ public final class LlmRouter implements AutoCloseable {
 
     /** Counters, tokens and money so far, as JSON (dollars as numbers). */
     public ObjectNode metrics() {
-        return RouterMetrics.of(stats, accounting);
+        return RouterMetrics.of(stats, accounting, pii == null ? null : pii.audit, events);
     }
 
-    /** Budget alerts not yet delivered: waits up to {@code timeoutMillis} for the first. */
-    public List<EngineEvent> pollBudgetAlerts(int max, long timeoutMillis) throws InterruptedException {
-        return accounting.alertQueue.poll(max, timeoutMillis);
+    /** Events not yet delivered (budget alerts, PII detections): waits up to {@code timeoutMillis} for the first. */
+    public List<EngineEvent> pollEvents(int max, long timeoutMillis) throws InterruptedException {
+        return events.poll(max, timeoutMillis);
     }
 
     /** Waits until every settled request is in the database; false on timeout or without persistence. */

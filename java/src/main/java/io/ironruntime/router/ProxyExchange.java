@@ -68,6 +68,8 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     private CapacityChannel upstreamCapacity;
     private int upstreamCredit;
     private ResponseRelay relay;
+    /** Rewrites the response for PII; null when responses are not scanned. */
+    private ResponsePii responsePii;
     private HttpResponse deferredHead;
     private EntityDetails deferredEntity;
     private boolean upstreamDone;
@@ -318,7 +320,11 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         endCharge(false, 502, "upstream_failed");
         router.stats.errors.increment();
         if (relay != null && relay.shape() == ResponseRelay.Shape.SSE) {
-            relay.abandon(this::enqueue);
+            try {
+                relay.abandon(this::enqueue);
+            } catch (ResponsePii.Refused ignored) {
+                // the stream ends with the upstream error event below either way
+            }
             SseEvent error = ProviderErrors.streamEvent(request.provider(),
                     UpstreamFailures.midStream(cause, request.provider()));
             enqueue(ByteBuffer.wrap(error.raw()));
@@ -327,6 +333,26 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
         abortOutput = true;
         wakeClient();
+    }
+
+    /**
+     * The PII guard withheld the rest of the response (block mode) or could not check it: a body not
+     * yet sent becomes an error response; a stream ends with an error event. The provider call is
+     * dropped by the caller; the request is charged for what was produced.
+     */
+    private void cutResponse(ResponsePii.Refused r) throws HttpException, IOException {
+        upstreamDone = true;
+        String outcome = r.blocked ? "pii_blocked" : "pii_failed";
+        if (!headSent) {
+            deferredHead = null;
+            endCharge(true, 0, outcome);
+            respondError(r.reply);
+            return;
+        }
+        endCharge(false, 0, outcome);
+        router.stats.errors.increment();
+        enqueue(ByteBuffer.wrap(ProviderErrors.streamEvent(request.provider(), r.reply).raw()));
+        endOutput();
     }
 
     /** Receives the provider's response on the client reactor and feeds the queue towards the client. */
@@ -353,6 +379,9 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     return;
                 }
                 relay = ResponseRelay.of(ResponseRelay.shapeOf(entity.getContentType(), entity.getContentEncoding()), this);
+                if (router.pii != null && relay.shape() != ResponseRelay.Shape.RAW) {
+                    responsePii = router.pii.forResponse(request);
+                }
                 if (relay.holdsHead()) {
                     deferredHead = response; // sent with the exact length once the whole body is in
                     deferredEntity = entity;
@@ -383,7 +412,19 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     // The client is gone: failing here makes HttpCore drop the provider connection.
                     throw new IOException("client disconnected");
                 }
-                relay.accept(src, ProxyExchange.this::enqueue);
+                if (upstreamDone) {
+                    throw new IOException("response withheld"); // cut by the PII guard: drop the provider connection
+                }
+                try {
+                    relay.accept(src, ProxyExchange.this::enqueue);
+                } catch (ResponsePii.Refused r) {
+                    try {
+                        cutResponse(r);
+                    } catch (HttpException e) {
+                        throw new IOException(e);
+                    }
+                    throw new IOException("response withheld: " + r.reply.code());
+                }
                 if (deferredHead != null && !relay.holdsHead()) {
                     try {
                         sendHead(deferredHead, deferredEntity, -1);
@@ -406,13 +447,17 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             synchronized (ProxyExchange.this) {
                 upstreamDone = true;
                 if (!finished) {
-                    relay.finish(ProxyExchange.this::enqueue);
-                    endCharge(true, 0, "completed");
-                    if (deferredHead != null) {
-                        sendHead(deferredHead, deferredEntity, pendingBytes);
-                        deferredHead = null;
+                    try {
+                        relay.finish(ProxyExchange.this::enqueue);
+                        endCharge(true, 0, "completed");
+                        if (deferredHead != null) {
+                            sendHead(deferredHead, deferredEntity, pendingBytes);
+                            deferredHead = null;
+                        }
+                        endOutput();
+                    } catch (ResponsePii.Refused r) {
+                        cutResponse(r);
                     }
-                    endOutput();
                 }
                 complete();
             }
@@ -447,17 +492,33 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
 
         @Override
-        public SseEvent onEvent(SseEvent event) {
+        public void onEvent(SseEvent event, java.util.function.Consumer<SseEvent> out) {
             router.stats.streamEvents.increment();
             router.observer.onEvent(event);
-            return request.charge == null ? event : request.charge.meter.onEvent(event);
+            SseEvent metered = request.charge == null ? event : request.charge.meter.onEvent(event);
+            if (metered == null) {
+                return;
+            }
+            if (responsePii == null) {
+                out.accept(metered);
+            } else {
+                responsePii.onEvent(metered, out);
+            }
         }
 
         @Override
-        public void onBody(byte[] json) {
+        public byte[] onBody(byte[] json) {
             router.observer.onBody(json);
             if (request.charge != null) {
                 request.charge.meter.onBody(json);
+            }
+            return responsePii == null ? json : responsePii.onBody(json);
+        }
+
+        @Override
+        public void onEnd(java.util.function.Consumer<SseEvent> out) {
+            if (responsePii != null) {
+                responsePii.onStreamEnd(out);
             }
         }
     }

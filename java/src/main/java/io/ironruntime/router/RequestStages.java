@@ -21,7 +21,8 @@ final class RequestStages {
     final List<RequestStage> head;
     final List<RequestStage> body;
 
-    RequestStages(RouterConfig config, IntSupplier boundPort, Accounting accounting) {
+    /** @param pii null when PII handling is off */
+    RequestStages(RouterConfig config, IntSupplier boundPort, Accounting accounting, PiiGuard pii) {
         HostGuard hosts = new HostGuard(config.host(), boundPort);
         ClientAuth auth = config.localToken() == null ? null : new ClientAuth(config.localToken());
         this.head = List.of(
@@ -29,11 +30,15 @@ final class RequestStages {
                 RequestStages::routeExists,
                 new AuthCheck(auth),
                 new DeclaredSizeCheck(config.maxRequestBytes()));
-        this.body = List.of(
-                RequestStages::parseJson,
-                RequestStages::routeByModel,
-                new CredentialCheck(config),
-                accounting::admit); // last: a reservation must not wait on a later refusal
+        List<RequestStage> body = new java.util.ArrayList<>();
+        body.add(RequestStages::parseJson);
+        body.add(RequestStages::routeByModel);
+        body.add(new CredentialCheck(config));
+        if (pii != null) {
+            body.add(pii::admit); // before metering: a blocked request reserves nothing, a redacted one is priced as sent
+        }
+        body.add(accounting::admit); // last: a reservation must not wait on a later refusal
+        this.body = List.copyOf(body);
     }
 
     static ErrorReply run(List<RequestStage> stages, ProxyRequest request) {

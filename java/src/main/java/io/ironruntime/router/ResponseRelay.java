@@ -23,12 +23,16 @@ abstract class ResponseRelay {
         this.observer = observer;
     }
 
-    /** Sees the response on its way: every parsed event (and may rewrite or drop it), or the whole JSON body. */
+    /** Sees the response on its way: every parsed event (and may rewrite, drop or add events), or the whole JSON body. */
     interface Tap {
-        /** Returns the event to forward: {@code event} itself, a rewritten one, or null to drop it. */
-        SseEvent onEvent(SseEvent event);
+        /** Emits to {@code out} what the client gets for {@code event}: itself, rewritten, nothing, or more. */
+        void onEvent(SseEvent event, Consumer<SseEvent> out);
 
-        void onBody(byte[] json);
+        /** Returns the body the client gets: {@code json} itself or a rewrite. */
+        byte[] onBody(byte[] json);
+
+        /** The stream ended normally: emit whatever the tap still holds. */
+        void onEnd(Consumer<SseEvent> out);
     }
 
     enum Shape { SSE, JSON, RAW }
@@ -88,6 +92,7 @@ abstract class ResponseRelay {
         @Override
         void finish(Consumer<ByteBuffer> out) {
             byte[] rest = parser.finish(e -> emit(e, out));
+            observer.onEnd(e -> out.accept(ByteBuffer.wrap(e.raw())));
             if (rest.length > 0) {
                 out.accept(ByteBuffer.wrap(rest));
             }
@@ -96,14 +101,12 @@ abstract class ResponseRelay {
         @Override
         void abandon(Consumer<ByteBuffer> out) {
             // A half-received event is dropped: sending it would hand the client a truncated JSON line.
+            // What a tap holds is dropped too: a value cut off mid-way is never flushed as if complete.
             parser.finish(e -> emit(e, out));
         }
 
         private void emit(SseEvent e, Consumer<ByteBuffer> out) {
-            SseEvent forwarded = observer.onEvent(e);
-            if (forwarded != null) {
-                out.accept(ByteBuffer.wrap(forwarded.raw()));
-            }
+            observer.onEvent(e, forwarded -> out.accept(ByteBuffer.wrap(forwarded.raw())));
         }
 
         @Override
@@ -143,9 +146,7 @@ abstract class ResponseRelay {
             if (overflowed) {
                 return;
             }
-            byte[] whole = body.toByteArray();
-            observer.onBody(whole);
-            out.accept(ByteBuffer.wrap(whole));
+            out.accept(ByteBuffer.wrap(observer.onBody(body.toByteArray())));
         }
 
         @Override

@@ -21,13 +21,16 @@ final class RouterContext {
     final ResponseObserver observer;
     final ClientHangups hangups;
     final Accounting accounting;
+    /** Null when PII handling is off. */
+    final PiiGuard pii;
 
     RouterContext(RouterConfig config, IntSupplier boundPort, RouterStats stats, UpstreamClient upstream,
-            ResponseObserver observer, ClientHangups hangups, Accounting accounting) {
+            ResponseObserver observer, ClientHangups hangups, Accounting accounting, PiiGuard pii) {
         this.config = config;
         this.stats = stats;
         this.accounting = accounting;
-        this.stages = new RequestStages(config, boundPort, accounting);
+        this.pii = pii;
+        this.stages = new RequestStages(config, boundPort, accounting, pii);
         this.upstream = upstream;
         this.health = new HealthReport(config, stats);
         this.observer = observer;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Json;
 import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.cost.Money;
+import io.ironruntime.events.EventQueue;
 import java.util.Map;
 
 /** The JSON of {@code router.metrics()}: counts, tokens and money (dollars as floats, exact amounts in picos). */
@@ -11,7 +12,7 @@ final class RouterMetrics {
     private RouterMetrics() {
     }
 
-    static ObjectNode of(RouterStats stats, Accounting accounting) {
+    static ObjectNode of(RouterStats stats, Accounting accounting, PiiAudit pii, EventQueue events) {
         SpendTotals t = accounting.totals;
         BudgetLedger.Snapshot b = accounting.ledger.snapshot();
         ObjectNode o = Json.MAPPER.createObjectNode();
@@ -46,7 +47,7 @@ final class RouterMetrics {
         o.put("unknown_cost_requests", t.unknownCost.sum());
         o.put("estimated_usage_requests", t.estimatedUsage.sum());
         o.put("output_bounds_set", t.boundsInjected.sum());
-        o.put("alerts_dropped", accounting.alertQueue.dropped());
+        o.put("events_dropped", events.dropped());
         o.put("ledger_pending", accounting.ledgerPending());
         o.put("ledger_error", accounting.ledgerFailure());
         ObjectNode cost = o.putObject("cost_by_model");
@@ -60,6 +61,13 @@ final class RouterMetrics {
             mo.put("output_tokens", m.outputTokens.sum());
             mo.put("cost", Money.picosToDollars(m.costPicos.sum()));
             mo.put("cost_picos", m.costPicos.sum());
+        }
+        if (pii != null) {
+            pii.addTo(o);
+        } else {
+            o.put("pii_detections", 0);
+            o.putObject("pii_detections_by_type");
+            o.put("pii_action", "off");
         }
         return o;
     }

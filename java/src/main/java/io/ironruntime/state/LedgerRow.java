@@ -11,5 +11,5 @@ package io.ironruntime.state;
 public record LedgerRow(long timestampMs, String requestId, String budgetId, String agentId, String provider,
         String model, long inputTokens, long cacheReadTokens, long cacheWriteTokens, long outputTokens,
         long costPicos, boolean costKnown, boolean usageEstimated, int status, String outcome, long latencyMs,
-        int attempts) {
+        int attempts) implements StoreRow {
 }

@@ -34,6 +34,12 @@ import org.sqlite.SQLiteConfig;
  *        outcome          -- completed, upstream_error, client_disconnected, upstream_failed, not_answered
  *        latency_ms, attempts)
  * budget_totals(budget_id PRIMARY KEY, spent_picos)  -- the sum of each budget's rows, kept with them
+ * pii_audit(id INTEGER PRIMARY KEY, ts_ms, request_id, agent_id,
+ *        direction        -- request or response
+ *        entity_type      -- EMAIL, CREDIT_CARD, ... or a pii_patterns name
+ *        action           -- redacted, masked, hashed, blocked, detected
+ *        value_hash       -- salted HMAC-SHA256 of the value (16 hex digits); never the value
+ *        field, start_offset, end_offset)  -- where it was: the JSON field and the offsets in its text
  * </pre>
  *
  * Rows are appended by a writer thread in batched transactions (a batch gathers for 20 ms), so
@@ -43,7 +49,7 @@ import org.sqlite.SQLiteConfig;
  * is unbounded: when the disk fails, rows wait in memory and are retried, never dropped.
  */
 public final class LedgerStore implements AutoCloseable {
-    static final int SCHEMA_VERSION = 1;
+    static final int SCHEMA_VERSION = 2;
     static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final int MAX_BATCH = 1_000;
     static final long WATCH_MILLIS = 250;
@@ -51,6 +57,8 @@ public final class LedgerStore implements AutoCloseable {
             + " provider, model, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_picos,"
             + " cost_usd, cost_known, usage_estimated, status, outcome, latency_ms, attempts)"
             + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    private static final String INSERT_AUDIT = "INSERT INTO pii_audit (ts_ms, request_id, agent_id, direction,"
+            + " entity_type, action, value_hash, field, start_offset, end_offset) VALUES (?,?,?,?,?,?,?,?,?,?)";
 
     private final Path file;
     /** Guards the connection and the statement (the connection is replaced when the WAL file is). */
@@ -60,6 +68,7 @@ public final class LedgerStore implements AutoCloseable {
     private Object walKey;
     /** Guarded by {@code db}. */
     private PreparedStatement insert;
+    private PreparedStatement insertAudit;
     // The watched budget (see watchBudget); the amounts are guarded by db.
     private volatile String watchedBudget;
     private volatile LongConsumer watcher;
@@ -67,7 +76,7 @@ public final class LedgerStore implements AutoCloseable {
     private long ownSinceWatch;
     private volatile long lastWatchNanos;
     /** Unbounded on purpose: a money record is never dropped and the request path never waits on the disk. */
-    private final BlockingQueue<LedgerRow> queue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<StoreRow> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private final Object written = new Object();
     private long enqueued;
@@ -116,6 +125,7 @@ public final class LedgerStore implements AutoCloseable {
         }
         if (insert != null) {
             insert.close();
+            insertAudit.close();
             insert = null;
         }
         connection.close();
@@ -159,11 +169,19 @@ public final class LedgerStore implements AutoCloseable {
                         + " spent_picos INTEGER NOT NULL)");
                 s.executeUpdate("INSERT INTO schema_version (version) VALUES (1)");
             }
+            if (version < 2) {
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS pii_audit (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL,"
+                        + " request_id TEXT NOT NULL, agent_id TEXT, direction TEXT NOT NULL, entity_type TEXT NOT NULL,"
+                        + " action TEXT NOT NULL, value_hash TEXT NOT NULL, field TEXT, start_offset INTEGER NOT NULL,"
+                        + " end_offset INTEGER NOT NULL)");
+                s.executeUpdate("CREATE INDEX IF NOT EXISTS pii_audit_request ON pii_audit (request_id)");
+                s.executeUpdate("INSERT INTO schema_version (version) VALUES (2)");
+            }
         }
     }
 
     /** Queues a row for the writer thread; never blocks on the disk. */
-    public void append(LedgerRow row) {
+    public void append(StoreRow row) {
         synchronized (written) {
             enqueued++;
         }
@@ -253,10 +271,10 @@ public final class LedgerStore implements AutoCloseable {
     }
 
     private void drain() {
-        List<LedgerRow> batch = new ArrayList<>();
+        List<StoreRow> batch = new ArrayList<>();
         while (!closing || !queue.isEmpty()) {
             try {
-                LedgerRow first = queue.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
+                StoreRow first = queue.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     if (watcher != null && System.nanoTime() - lastWatchNanos >= TimeUnit.MILLISECONDS.toNanos(WATCH_MILLIS)) {
                         reportWatched();
@@ -282,14 +300,14 @@ public final class LedgerStore implements AutoCloseable {
      * ten rows, so under load one commit carries many. The writer sleeps rather than waits on the
      * queue, so appending a row never has to wake it. Bounds how long a settled row waits to be committed.
      */
-    private void gather(List<LedgerRow> batch) throws InterruptedException {
+    private void gather(List<StoreRow> batch) throws InterruptedException {
         if (!closing) {
             TimeUnit.NANOSECONDS.sleep(LINGER_NANOS);
         }
         queue.drainTo(batch, MAX_BATCH - batch.size());
     }
 
-    private boolean tryWrite(List<LedgerRow> rows) {
+    private boolean tryWrite(List<StoreRow> rows) {
         try {
             writeBatch(rows);
             lastFailure = null;
@@ -300,19 +318,36 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
-    private void writeBatch(List<LedgerRow> rows) {
+    private void writeBatch(List<StoreRow> batch) {
+        List<LedgerRow> rows = new ArrayList<>(batch.size());
+        List<PiiAuditRow> audit = new ArrayList<>();
+        for (StoreRow r : batch) {
+            if (r instanceof LedgerRow l) {
+                rows.add(l);
+            } else {
+                audit.add((PiiAuditRow) r);
+            }
+        }
         synchronized (db) {
             try {
                 reopenIfWalReplaced();
                 connection.setAutoCommit(false);
                 if (insert == null) {
                     insert = connection.prepareStatement(INSERT); // compiled once, reused by every batch
+                    insertAudit = connection.prepareStatement(INSERT_AUDIT);
                 }
                 for (LedgerRow r : rows) {
                     bind(insert, r);
                     insert.addBatch();
                 }
-                int[] inserted = insert.executeBatch();
+                int[] inserted = rows.isEmpty() ? new int[0] : insert.executeBatch();
+                for (PiiAuditRow a : audit) {
+                    bind(insertAudit, a);
+                    insertAudit.addBatch();
+                }
+                if (!audit.isEmpty()) {
+                    insertAudit.executeBatch();
+                }
                 long own = addTotals(rows, inserted);
                 connection.commit();
                 ownSinceWatch += own;
@@ -321,6 +356,7 @@ public final class LedgerStore implements AutoCloseable {
                 try {
                     if (insert != null) {
                         insert.clearBatch();
+                        insertAudit.clearBatch();
                     }
                     connection.rollback();
                 } catch (SQLException ignored) {
@@ -336,7 +372,7 @@ public final class LedgerStore implements AutoCloseable {
             }
         }
         synchronized (written) {
-            committed += rows.size();
+            committed += batch.size();
             written.notifyAll();
         }
     }
@@ -390,6 +426,19 @@ public final class LedgerStore implements AutoCloseable {
         p.setInt(18, r.attempts());
     }
 
+    private static void bind(PreparedStatement p, PiiAuditRow a) throws SQLException {
+        p.setLong(1, a.timestampMs());
+        p.setString(2, a.requestId());
+        p.setString(3, a.agentId());
+        p.setString(4, a.direction());
+        p.setString(5, a.entityType());
+        p.setString(6, a.action());
+        p.setString(7, a.fingerprint());
+        p.setString(8, a.field());
+        p.setLong(9, a.start());
+        p.setLong(10, a.end());
+    }
+
     /** Writes what is queued, then closes the file. */
     @Override
     public void close() throws SQLException {
@@ -402,6 +451,7 @@ public final class LedgerStore implements AutoCloseable {
         synchronized (db) {
             if (insert != null) {
                 insert.close();
+                insertAudit.close();
             }
             connection.close();
         }

@@ -50,16 +50,16 @@ class CorpusAccuracyTest {
             Set<Detection> got = new HashSet<>(found);
             for (Detection e : doc.expected()) {
                 if (got.contains(e)) {
-                    counts.get(e.type())[0]++;
+                    counts.get(EntityType.valueOf(e.type()))[0]++;
                 } else {
-                    counts.get(e.type())[1]++;
-                    note(misses.get(e.type()), doc, "expected " + show(doc.text(), e) + " found " + show(doc.text(), found));
+                    counts.get(EntityType.valueOf(e.type()))[1]++;
+                    note(misses.get(EntityType.valueOf(e.type())), doc, "expected " + show(doc.text(), e) + " found " + show(doc.text(), found));
                 }
             }
             for (Detection d : found) {
                 if (!expected.contains(d)) {
-                    counts.get(d.type())[2]++;
-                    note(falseAlarms.get(d.type()), doc, "found " + show(doc.text(), d) + " expected " + show(doc.text(), doc.expected()));
+                    counts.get(EntityType.valueOf(d.type()))[2]++;
+                    note(falseAlarms.get(EntityType.valueOf(d.type())), doc, "found " + show(doc.text(), d) + " expected " + show(doc.text(), doc.expected()));
                 }
             }
         }

@@ -15,7 +15,7 @@ class StreamRedactorTest {
     private static final Scanner SCANNER = Scanner.all();
     private static final Redactor REDACT = new Redactor(PiiMode.REDACT, SALT);
 
-    private static StreamRedactor redactor(List<Detection> seen) {
+    private static StreamRedactor redactor(List<Finding> seen) {
         return new StreamRedactor(SCANNER, REDACT, seen::add);
     }
 
@@ -82,11 +82,34 @@ class StreamRedactorTest {
     }
 
     @Test
-    void everyDetectionIsReportedOnceWithOffsetsInTheEmittedPiece() {
-        List<Detection> seen = new ArrayList<>();
+    void everyDetectionIsReportedOnceWithOffsetsFromTheStreamStartAndAFingerprint() {
+        List<Finding> seen = new ArrayList<>();
         StreamRedactor r = redactor(seen);
+        String text = "a@example.com and 123-45-6789 ok";
         String out = r.push("a@example.com and ") + r.push("123-45-") + r.push("6789 ok") + r.finish();
         assertEquals("[EMAIL_REDACTED] and [US_SSN_REDACTED] ok", out);
-        assertEquals(List.of(EntityType.EMAIL, EntityType.US_SSN), seen.stream().map(Detection::type).toList());
+        assertEquals(List.of("EMAIL", "US_SSN"), seen.stream().map(Finding::type).toList());
+        assertEquals(text.indexOf("123"), seen.get(1).start());
+        assertEquals(text.indexOf(" ok"), seen.get(1).end());
+        Detection ssn = new Detection(EntityType.US_SSN, text.indexOf("123"), text.indexOf(" ok"));
+        assertEquals(REDACT.fingerprint(text, ssn), seen.get(1).fingerprint());
+        assertFalse(seen.get(1).fingerprint().contains("6789"));
+    }
+
+    @Test
+    void aCustomPatternSplitAnywhereIsHeldUntilItCanNoLongerGrow() {
+        CustomPattern emp = new CustomPattern("EMPLOYEE_ID", java.util.regex.Pattern.compile("EMP-\\d{6}\\b"), null);
+        CustomPattern project = new CustomPattern("PROJECT", java.util.regex.Pattern.compile("Project (Falcon|Osprey)"), null);
+        Scanner scanner = new Scanner(java.util.EnumSet.allOf(EntityType.class), "US", List.of(emp, project));
+        String text = "Ask EMP-123456 about Project Falcon, not EMP-1234567 or Project Fal.";
+        String expected = "Ask [EMPLOYEE_ID_REDACTED] about [PROJECT_REDACTED], not EMP-1234567 or Project Fal.";
+        assertEquals(expected, REDACT.apply(text, scanner.scan(text)));
+        for (int k = 0; k <= text.length(); k++) {
+            for (int m = k; m <= text.length(); m++) {
+                StreamRedactor r = new StreamRedactor(scanner, REDACT, f -> { });
+                String out = r.push(text.substring(0, k)) + r.push(text.substring(k, m)) + r.push(text.substring(m)) + r.finish();
+                assertEquals(expected, out, "split at " + k + "/" + m);
+            }
+        }
     }
 }

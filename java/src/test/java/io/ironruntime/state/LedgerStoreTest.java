@@ -36,6 +36,43 @@ class LedgerStoreTest {
     }
 
     @Test
+    void auditRowsAreCommittedWithLedgerRowsAndAVersionOneDatabaseGainsTheTable() throws Exception {
+        Path db = dir.resolve("old.db");
+        // A database as the first release wrote it: schema version 1, no pii_audit table.
+        try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+            s.executeUpdate("INSERT INTO schema_version VALUES (1)");
+            s.executeUpdate("CREATE TABLE ledger (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, request_id TEXT NOT NULL UNIQUE,"
+                    + " budget_id TEXT, agent_id TEXT, provider TEXT NOT NULL, model TEXT, input_tokens INTEGER NOT NULL,"
+                    + " cache_read_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,"
+                    + " cost_picos INTEGER NOT NULL, cost_usd REAL NOT NULL, cost_known INTEGER NOT NULL,"
+                    + " usage_estimated INTEGER NOT NULL, status INTEGER NOT NULL, outcome TEXT NOT NULL,"
+                    + " latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 1)");
+            s.executeUpdate("CREATE TABLE budget_totals (budget_id TEXT PRIMARY KEY, spent_picos INTEGER NOT NULL)");
+        }
+        try (LedgerStore store = LedgerStore.open(db)) {
+            store.append(row("req-a", null, 10));
+            store.append(new PiiAuditRow(1L, "req-a", null, "request", "EMAIL", "redacted", "0123456789abcdef",
+                    "messages[0].content", 5, 25));
+            store.append(new PiiAuditRow(2L, "req-a", null, "response", "CREDIT_CARD", "redacted", "fedcba9876543210",
+                    "choices[0].content", 0, 19));
+            assertTrue(store.flush(10_000));
+            assertEquals(0, store.pending());
+        }
+        try (Connection c = new SQLiteConfig().createConnection("jdbc:sqlite:" + db); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT direction, entity_type, action, value_hash, field, start_offset, end_offset"
+                        + " FROM pii_audit ORDER BY id")) {
+            assertTrue(r.next());
+            assertEquals("request|EMAIL|redacted|0123456789abcdef|messages[0].content|5|25", r.getString(1) + "|"
+                    + r.getString(2) + "|" + r.getString(3) + "|" + r.getString(4) + "|" + r.getString(5) + "|"
+                    + r.getLong(6) + "|" + r.getLong(7));
+            assertTrue(r.next());
+            assertEquals("CREDIT_CARD", r.getString(2));
+        }
+        assertEquals(1, countAndSum(db)[0]);
+    }
+
+    @Test
     void budgetTotalsFollowTheRowsAndAWatcherSeesOtherWriters() throws Exception {
         Path db = dir.resolve("shared.db");
         java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong(-1);

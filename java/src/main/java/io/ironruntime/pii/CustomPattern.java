@@ -1,0 +1,44 @@
+package io.ironruntime.pii;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A user's own detector ({@code pii_patterns=[{"name": "EMPLOYEE_ID", "regex": "EMP-\\d{6}", "validator": None}]}):
+ * a regular expression, optionally confirmed by a built-in validator ({@code "luhn"}, {@code "mod97"}, ...).
+ * Unlike the built-in detectors it costs a regex pass over the text, so each one slows scanning.
+ *
+ * @param validator null when every match counts
+ */
+public record CustomPattern(String name, Pattern regex, Validators.Validator validator) {
+
+    /** Matches in {@code [from, to)}; text outside is visible to look-arounds and {@code \b}. */
+    void find(CharSequence s, int from, int to, java.util.List<Detection> out) {
+        Matcher m = matcher(s, from, to);
+        while (m.find()) {
+            if (m.end() > m.start() && (validator == null || validator.valid(s, m.start(), m.end()))) {
+                out.add(new Detection(name, m.start(), m.end()));
+            }
+        }
+    }
+
+    /**
+     * The first position in {@code [from, limit)} where a match could begin that more text after
+     * {@code end} might still complete or extend (the matcher ran into the end), or {@code limit}.
+     */
+    int openMatchStart(CharSequence s, int from, int limit, int end) {
+        Matcher m = matcher(s, from, end);
+        for (int p = from; p < limit; p++) {
+            m.region(p, end);
+            m.lookingAt();
+            if (m.hitEnd()) {
+                return p;
+            }
+        }
+        return limit;
+    }
+
+    private Matcher matcher(CharSequence s, int from, int to) {
+        return regex.matcher(s).region(from, to).useTransparentBounds(true).useAnchoringBounds(false);
+    }
+}

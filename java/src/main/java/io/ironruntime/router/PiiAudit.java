@@ -1,0 +1,82 @@
+package io.ironruntime.router;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ironruntime.Json;
+import io.ironruntime.events.EngineEvent;
+import io.ironruntime.events.EventQueue;
+import io.ironruntime.pii.Finding;
+import io.ironruntime.pii.PiiMode;
+import io.ironruntime.state.LedgerStore;
+import io.ironruntime.state.PiiAuditRow;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAccumulator;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Where detections go: counters for {@code metrics()}, a {@code pii_detected} event each, and an
+ * audit row each in the router's database. Only the type, the place and a salted fingerprint travel;
+ * the value never leaves the text it was found in. Thread-safe.
+ */
+final class PiiAudit {
+    static final String EVENT = "pii_detected";
+
+    private final String action;
+    private final EventQueue events;
+    /** Null when persistence is off. */
+    private final LedgerStore store;
+    private final Map<String, LongAdder> byType = new ConcurrentHashMap<>();
+    private final LongAdder total = new LongAdder();
+    final LongAdder blockedRequests = new LongAdder();
+    final LongAdder blockedResponses = new LongAdder();
+    final LongAdder failedStreams = new LongAdder();
+    /** The most characters one stream held back at once. */
+    final LongAccumulator maxHeld = new LongAccumulator(Math::max, 0);
+
+    PiiAudit(PiiMode mode, EventQueue events, LedgerStore store) {
+        this.action = switch (mode) {
+            case REDACT -> "redacted";
+            case MASK -> "masked";
+            case HASH -> "hashed";
+            case BLOCK -> "blocked";
+            default -> "detected";
+        };
+        this.events = events;
+        this.store = store;
+    }
+
+    void record(String requestId, String direction, String field, Finding f) {
+        total.increment();
+        byType.computeIfAbsent(f.type(), t -> new LongAdder()).increment();
+        long now = System.currentTimeMillis();
+        if (store != null) {
+            store.append(new PiiAuditRow(now, requestId, null, direction, f.type(), action, f.fingerprint(), field,
+                    f.start(), f.end()));
+        }
+        ObjectNode p = Json.MAPPER.createObjectNode();
+        p.put("direction", direction);
+        p.put("entity_type", f.type());
+        p.put("action", action);
+        p.put("field", field);
+        p.put("start", f.start());
+        p.put("end", f.end());
+        p.put("value_hash", f.fingerprint());
+        events.offer(EngineEvent.of(EVENT, null, requestId, p));
+    }
+
+    long total() {
+        return total.sum();
+    }
+
+    void addTo(ObjectNode metrics) {
+        metrics.put("pii_detections", total.sum());
+        ObjectNode types = metrics.putObject("pii_detections_by_type");
+        new TreeMap<>(byType).forEach((t, n) -> types.put(t, n.sum()));
+        metrics.put("pii_action", action);
+        metrics.put("pii_blocked_requests", blockedRequests.sum());
+        metrics.put("pii_blocked_responses", blockedResponses.sum());
+        metrics.put("pii_failed_streams", failedStreams.sum());
+        metrics.put("pii_max_held_chars", maxHeld.get());
+    }
+}
