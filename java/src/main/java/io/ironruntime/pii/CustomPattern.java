@@ -12,13 +12,30 @@ import java.util.regex.Pattern;
  */
 public record CustomPattern(String name, Pattern regex, Validators.Validator validator) {
 
-    /** Matches in {@code [from, to)}; text outside is visible to look-arounds and {@code \b}. */
+    /**
+     * Matches in {@code [from, to)}; text outside is visible to look-arounds and {@code \b}.
+     *
+     * @throws Failed when the expression cannot be run on this text (Java's matcher recurses on
+     *         alternations inside repetitions and can run out of stack on long input)
+     */
     void find(CharSequence s, int from, int to, java.util.List<Detection> out) {
-        Matcher m = matcher(s, from, to);
-        while (m.find()) {
-            if (m.end() > m.start() && (validator == null || validator.valid(s, m.start(), m.end()))) {
-                out.add(new Detection(name, m.start(), m.end()));
+        try {
+            Matcher m = matcher(s, from, to);
+            while (m.find()) {
+                if (m.end() > m.start() && (validator == null || validator.valid(s, m.start(), m.end()))) {
+                    out.add(new Detection(name, m.start(), m.end()));
+                }
             }
+        } catch (StackOverflowError e) {
+            throw new Failed(name, to - from);
+        }
+    }
+
+    /** A user's pattern could not be run: the text must not pass unchecked. */
+    public static final class Failed extends RuntimeException {
+        public Failed(String name, int length) {
+            super("the pii_patterns expression " + name + " ran out of stack on " + length + " characters;"
+                    + " simplify it (for example [ab]+ instead of (a|b)+)", null, false, false);
         }
     }
 
@@ -28,12 +45,16 @@ public record CustomPattern(String name, Pattern regex, Validators.Validator val
      */
     int openMatchStart(CharSequence s, int from, int limit, int end) {
         Matcher m = matcher(s, from, end);
-        for (int p = from; p < limit; p++) {
-            m.region(p, end);
-            m.lookingAt();
-            if (m.hitEnd()) {
-                return p;
+        try {
+            for (int p = from; p < limit; p++) {
+                m.region(p, end);
+                m.lookingAt();
+                if (m.hitEnd()) {
+                    return p;
+                }
             }
+        } catch (StackOverflowError e) {
+            throw new Failed(name, end - from);
         }
         return limit;
     }

@@ -30,7 +30,10 @@ final class PiiAudit {
     private final LongAdder total = new LongAdder();
     final LongAdder blockedRequests = new LongAdder();
     final LongAdder blockedResponses = new LongAdder();
-    final LongAdder failedStreams = new LongAdder();
+    /** Responses (streams or bodies) cut because the rewriting failed. */
+    final LongAdder failedResponses = new LongAdder();
+    /** Requests refused because scanning them failed. */
+    final LongAdder failedScans = new LongAdder();
     /** The most characters one stream held back at once. */
     final LongAccumulator maxHeld = new LongAccumulator(Math::max, 0);
 
@@ -76,7 +79,8 @@ final class PiiAudit {
         metrics.put("pii_action", action);
         metrics.put("pii_blocked_requests", blockedRequests.sum());
         metrics.put("pii_blocked_responses", blockedResponses.sum());
-        metrics.put("pii_failed_streams", failedStreams.sum());
+        metrics.put("pii_failed_responses", failedResponses.sum());
+        metrics.put("pii_failed_requests", failedScans.sum());
         metrics.put("pii_max_held_chars", maxHeld.get());
     }
 }

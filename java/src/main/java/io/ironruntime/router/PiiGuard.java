@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.ironruntime.Json;
 import io.ironruntime.config.PiiConfig;
 import io.ironruntime.events.EventQueue;
+import io.ironruntime.pii.CustomPattern;
 import io.ironruntime.pii.Detection;
 import io.ironruntime.pii.Finding;
 import io.ironruntime.pii.JsonTextStream;
@@ -44,10 +45,18 @@ final class PiiGuard {
             return null;
         }
         Set<String> found = new TreeSet<>();
-        boolean changed = TextFields.rewriteBody(r.json, (path, text, kind) -> redact(text, kind, f -> {
-            found.add(f.type());
-            audit.record(r.id, "request", path.toString(), f);
-        }));
+        boolean changed;
+        try {
+            changed = TextFields.rewriteBody(r.json, (path, text, kind) -> redact(text, kind, f -> {
+                found.add(f.type());
+                audit.record(r.id, "request", path.toString(), f);
+            }));
+        } catch (RuntimeException e) { // fail closed: a request that could not be checked is not sent
+            audit.failedScans.increment();
+            return new ErrorReply(500, "server_error", "api_error", "pii_scan_failed", "The router could not check"
+                    + " this request for PII, so it was not sent: " + (e instanceof CustomPattern.Failed ? e.getMessage()
+                    : e.getClass().getSimpleName()));
+        }
         if (blocks() && !found.isEmpty()) {
             audit.blockedRequests.increment();
             return blocked("The request was not sent: it contains " + String.join(", ", found)

@@ -52,10 +52,10 @@ final class TextFields {
         return t.changed;
     }
 
-    /** Visits one content part or a list of them. */
-    static boolean rewriteContent(ObjectNode holder, String field, Rewriter rewriter) {
+    /** Visits one content part (a text part, a tool use, a tool result, ...). */
+    static boolean rewritePart(ObjectNode part, Rewriter rewriter) {
         TextFields t = new TextFields(rewriter);
-        t.content(holder, field);
+        t.part(part);
         return t.changed;
     }
 

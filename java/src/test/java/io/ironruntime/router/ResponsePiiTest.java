@@ -348,6 +348,27 @@ class ResponsePiiTest {
         assertEquals(1, block.audit.blockedRequests.sum());
     }
 
+    @Test
+    void aPatternThatCannotRunFailsClosedOnBothSides() {
+        PiiGuard g = guard("{\"pii_patterns\":[{\"name\":\"AB\",\"regex\":\"(a|b)+c\"}]}");
+        String longText = "ab".repeat(100_000);
+        ProxyRequest r = postRequest("/v1/chat/completions", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"" + longText + "\"}]}");
+        var reply = g.admit(r);
+        assertNotNull(reply, "a request that could not be checked is not sent");
+        assertEquals("pii_scan_failed", reply.code());
+        assertTrue(reply.message().contains("AB") && reply.message().contains("simplify"), reply.message());
+        ResponsePii resp = new ResponsePii(g, "req_f");
+        List<SseEvent> out = new ArrayList<>();
+        ResponsePii.Refused refused = assertThrows(ResponsePii.Refused.class,
+                () -> resp.onEvent(chat("{\"content\":\"" + longText + "\"}", null), out::add));
+        assertFalse(refused.blocked);
+        assertEquals("pii_scan_failed", refused.reply.code());
+        assertTrue(out.isEmpty(), "nothing of the unchecked text was emitted");
+        assertThrows(ResponsePii.Refused.class, () -> new ResponsePii(g, "req_g").onBody(
+                ("{\"choices\":[{\"message\":{\"content\":\"" + longText + "\"}}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     static ProxyRequest postRequest(String path, String body) {
         ProxyRequest r = new ProxyRequest("req_in", new org.apache.hc.core5.http.message.BasicHttpRequest("POST", path), body.length());
         r.body = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
