@@ -47,6 +47,41 @@ output tokens and ends "truncated": chat ``finish_reason: "length"``, Anthropic
 whether it cut the reply, ``rec.usage`` exactly the usage object sent (None
 when none was).
 
+Exact replies: a request header ``x-fake-reply`` holding base64url (padding
+optional) of the JSON object ``{"chunks": ["...", ...], "tool": {"name": "lookup",
+"chunks": ["{\"a\":", ...]}}`` makes the fake answer with exactly those text
+deltas (the text is ``"".join(chunks)``) and/or one tool call whose arguments
+stream as exactly those pieces (arguments = ``"".join(tool["chunks"])``; ``name``
+defaults to ``"lookup"``). Both keys are optional; a reply without ``chunks`` (or
+with an empty list) has no text, one without ``tool`` no tool call; ``{}`` answers
+as usual. ``fake_reply_header(chunks=..., tool_name=..., tool_chunks=...)`` builds the
+value. In every API, streaming or not:
+
+    chat       text in ``message.content`` / ``delta.content``; the tool call in
+               ``message.tool_calls`` (non-stream), or streamed as a delta with
+               ``tool_calls=[{index: 0, id, type: "function", function: {name,
+               arguments: ""}}]`` followed by one delta per argument piece;
+               ``finish_reason: "tool_calls"``
+    Responses  a ``message`` output item for the text, then a ``function_call`` item
+               (``call_id``, ``name``, ``arguments``): ``output_item.added`` ->
+               ``function_call_arguments.delta`` per piece -> ``.done`` ->
+               ``output_item.done``; both items in ``response.completed``
+    Anthropic  a ``text`` block for the text, a ``tool_use`` block at the next index
+               (``input_json_delta`` with each piece as ``partial_json``; non-stream
+               ``input`` is the parsed arguments); ``stop_reason: "tool_use"``
+
+Usage reports the number of pieces (text deltas + argument pieces) as output
+tokens. Output bounds are recorded but do not cut an exact reply. What was sent is
+on the record: ``rec.reply`` (the text, "" without text), ``rec.reply_chunks``,
+``rec.tool_name``, ``rec.tool_call_id``, ``rec.tool_chunks`` and
+``rec.tool_arguments`` (None without a tool call). A header that does not decode
+is answered with HTTP 400 (``invalid_request_error``). With ``"logprobs": true`` in
+the object, the text carries log probabilities, one entry per delta whose
+``token`` is the delta's text: chat ``choices[].logprobs.content`` (per chunk when
+streaming), Responses ``logprobs`` of each ``output_text.delta``, of
+``output_text.done`` and of the ``output_text`` part (in ``content_part.done``,
+``output_item.done``, ``response.completed`` and the non-stream body).
+
 Every request is recorded (``up.requests``); every response's outcome
 ("completed", "client_gone", "dropped", "reset", "stopped") is recorded on it,
 so a test can see that the client went away mid-stream
@@ -68,7 +103,8 @@ import time
 import uuid
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-__all__ = ["FakeUpstream", "RecordedRequest", "output_bound", "parse_scenario", "reply_text", "split_chunks"]
+__all__ = ["FakeUpstream", "RecordedRequest", "fake_reply_header", "output_bound", "parse_scenario", "reply_text",
+           "split_chunks"]
 
 DEFAULT_EVENT_DELAY = 0.02
 CREATED = 1_700_000_000
@@ -205,6 +241,95 @@ def count_tokens(text: str) -> int:
     return len(text.split()) + 7
 
 
+class _BadFakeReply(ValueError):
+    pass
+
+
+class _FakeReply:
+    """A decoded ``x-fake-reply`` header: exact text deltas and/or one tool call's argument pieces."""
+
+    def __init__(self, chunks: Optional[List[str]], tool_name: Optional[str], tool_chunks: Optional[List[str]],
+                 logprobs: bool = False):
+        self.chunks = chunks or []
+        self.tool_name = tool_name
+        self.tool_chunks = tool_chunks
+        self.logprobs = logprobs
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+    @property
+    def has_tool(self) -> bool:
+        return self.tool_chunks is not None
+
+    @property
+    def arguments(self) -> str:
+        return "".join(self.tool_chunks or [])
+
+    def parsed_arguments(self) -> Any:
+        """The arguments as JSON (Anthropic's non-stream ``input``); ``{}`` when empty."""
+        args = self.arguments
+        if not args.strip():
+            return {}
+        try:
+            return json.loads(args)
+        except ValueError as e:
+            raise _BadFakeReply("tool chunks are not a JSON document: %s" % e) from None
+
+
+def fake_reply_header(chunks: Optional[List[str]] = None, tool_name: str = "lookup",
+                      tool_chunks: Optional[List[str]] = None, logprobs: bool = False) -> str:
+    """The ``x-fake-reply`` header value for these text deltas and/or tool-call argument pieces."""
+    obj: Dict[str, Any] = {}
+    if chunks is not None:
+        obj["chunks"] = list(chunks)
+    if tool_chunks is not None:
+        obj["tool"] = {"name": tool_name, "chunks": list(tool_chunks)}
+    if logprobs:
+        obj["logprobs"] = True
+    raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _parse_fake_reply(value: Optional[str]) -> Optional[_FakeReply]:
+    if value is None:
+        return None
+    v = value.strip()
+    try:
+        raw = base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))
+        obj = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _BadFakeReply("x-fake-reply is not base64url JSON: %s" % e) from None
+    if not isinstance(obj, dict):
+        raise _BadFakeReply("x-fake-reply must be a JSON object")
+    chunks = obj.get("chunks")
+    if chunks is not None and not (isinstance(chunks, list) and all(isinstance(c, str) for c in chunks)):
+        raise _BadFakeReply("x-fake-reply: chunks must be a list of strings")
+    tool = obj.get("tool")
+    tool_name = tool_chunks = None
+    if tool is not None:
+        if not isinstance(tool, dict):
+            raise _BadFakeReply("x-fake-reply: tool must be an object")
+        tool_name = tool.get("name", "lookup")
+        tool_chunks = tool.get("chunks", [])
+        if not isinstance(tool_name, str) or not (
+                isinstance(tool_chunks, list) and all(isinstance(c, str) for c in tool_chunks)):
+            raise _BadFakeReply("x-fake-reply: tool needs a str name and a list of str chunks")
+    if chunks is None and tool is None:
+        return None  # {}: the usual reply
+    return _FakeReply(chunks, tool_name, tool_chunks, obj.get("logprobs") is True)
+
+
+def _chat_logprob(token: str) -> Dict[str, Any]:
+    return {"token": token, "logprob": -0.25, "bytes": list(token.encode("utf-8")),
+            "top_logprobs": [{"token": token, "logprob": -0.25, "bytes": list(token.encode("utf-8"))}]}
+
+
+def _responses_logprob(token: str) -> Dict[str, Any]:
+    return {"token": token, "logprob": -0.25, "top_logprobs": [{"token": token, "logprob": -0.25}]}
+
+
 def _rid(prefix: str) -> str:
     return prefix + uuid.uuid4().hex[:24]
 
@@ -276,6 +401,12 @@ class RecordedRequest:
         self.status: Optional[int] = None
         self.response_headers: Dict[str, str] = {}
         self.reply: Optional[str] = None
+        self.reply_chunks: Optional[List[str]] = None  # the text deltas sent (x-fake-reply or the usual split)
+        self.tool_name: Optional[str] = None  # x-fake-reply: the tool call sent (None: no tool call)
+        self.tool_call_id: Optional[str] = None
+        self.tool_chunks: Optional[List[str]] = None
+        self.tool_arguments: Optional[str] = None
+        self.fake_reply: Optional[_FakeReply] = None  # the decoded x-fake-reply header
         self.usage: Optional[Dict[str, Any]] = None  # exactly the usage object sent (None: none sent)
         self.output_bound: Optional[int] = None  # max_completion_tokens / max_tokens / max_output_tokens seen
         self.truncated = False  # the output bound cut the reply short
@@ -583,6 +714,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._error(rec, provider, status, "fake upstream error %d (scenario)" % status, retry_after=retry)
             return
 
+        try:
+            rec.fake_reply = _parse_fake_reply(rec.headers.get("x-fake-reply"))
+        except _BadFakeReply as e:
+            self._error(rec, provider, 400, str(e))
+            return
+
         is_json = "json" in (rec.headers.get("content-type") or "application/json").lower()
         if rec.method == "POST" and rec.body and rec.json is None and is_json:
             if provider == "anthropic":
@@ -726,13 +863,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _bounded(self, rec: RecordedRequest, body: dict, fields: Tuple[str, ...], text: str,
                  chunks: List[str]) -> Tuple[str, List[str]]:
-        """Apply the request's output bound: keep the first ``bound`` deltas (one delta = one token)."""
+        """Apply the request's output bound: keep the first ``bound`` deltas (one delta = one token).
+        An exact reply (``x-fake-reply``) is recorded as it is and never cut."""
         bound = output_bound(body, *fields)
         rec.output_bound = bound
+        fr = rec.fake_reply
+        if fr is not None:
+            rec.reply_chunks = list(fr.chunks)
+            if fr.has_tool:
+                rec.tool_name, rec.tool_chunks, rec.tool_arguments = fr.tool_name, list(fr.tool_chunks), fr.arguments
+            return fr.text, list(fr.chunks)
         if bound is not None and len(chunks) > max(bound, 0):
             chunks = chunks[:max(bound, 0)]
             text = "".join(chunks)
             rec.truncated = True
+        rec.reply_chunks = list(chunks)
         return text, chunks
 
     def _chat(self, rec: RecordedRequest, body: dict, opts, provider: str) -> None:
@@ -740,8 +885,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         tier = body.get("service_tier") if body.get("service_tier") in ("priority", "flex") else "default"
         text, chunks = self._reply(_last_user_text(body.get("messages")), opts)
         text, chunks = self._bounded(rec, body, ("max_completion_tokens", "max_tokens"), text, chunks)
-        finish = "length" if rec.truncated else "stop"
-        p, c, cached = self._usage_numbers(body.get("messages"), chunks, opts)
+        fr = rec.fake_reply
+        tool = fr is not None and fr.has_tool
+        finish = "tool_calls" if tool else ("length" if rec.truncated else "stop")
+        p, c, cached = self._usage_numbers(body.get("messages"), chunks + (rec.tool_chunks or []), opts)
         usage: Optional[dict] = None if "nousage" in opts else {
             "prompt_tokens": p,
             "completion_tokens": c,
@@ -752,7 +899,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         }
         rec.reply, rec.usage = text, usage
         cid = _rid("chatcmpl-")
+        call_id = _rid("call_") if tool else None
+        rec.tool_call_id = call_id
+        # an exact reply with only a tool call has no text: content null, as the real API sends it
+        has_text = not (fr is not None and not fr.chunks)
+        lp = fr is not None and fr.logprobs
         if not body.get("stream"):
+            message: Dict[str, Any] = {"role": "assistant", "content": text if has_text else None, "refusal": None,
+                                       "annotations": []}
+            if tool:
+                message["tool_calls"] = [{"id": call_id, "type": "function",
+                                          "function": {"name": rec.tool_name, "arguments": rec.tool_arguments}}]
             obj = {
                 "id": cid,
                 "object": "chat.completion",
@@ -760,8 +917,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "model": model,
                 "choices": [{
                     "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
-                    "logprobs": None,
+                    "message": message,
+                    "logprobs": {"content": [_chat_logprob(p) for p in chunks], "refusal": None} if lp else None,
                     "finish_reason": finish,
                 }],
                 "service_tier": tier,
@@ -773,20 +930,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
 
-        def chunk(delta: dict, finish: Optional[str]) -> dict:
+        def chunk(delta: dict, finish: Optional[str], logprobs: Optional[dict] = None) -> dict:
             d = {
                 "id": cid, "object": "chat.completion.chunk", "created": CREATED, "model": model,
                 "service_tier": tier, "system_fingerprint": "fp_fake",
-                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+                "choices": [{"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}],
             }
             if include_usage:
                 d["usage"] = None
             return d
 
         def events():
-            yield None, chunk({"role": "assistant", "content": "", "refusal": None}, None)
+            yield None, chunk({"role": "assistant", "content": "" if has_text else None, "refusal": None}, None)
             for piece in chunks:
-                yield None, chunk({"content": piece}, None)
+                yield None, chunk({"content": piece}, None,
+                                  {"content": [_chat_logprob(piece)], "refusal": None} if lp else None)
+            if tool:
+                yield None, chunk({"tool_calls": [{"index": 0, "id": call_id, "type": "function",
+                                                   "function": {"name": rec.tool_name, "arguments": ""}}]}, None)
+                for piece in rec.tool_chunks or []:
+                    yield None, chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, None)
             yield None, chunk({}, finish)
             if include_usage and usage is not None:
                 yield None, {
@@ -810,7 +973,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         text, chunks = self._reply(user, opts)
         text, chunks = self._bounded(rec, body, ("max_output_tokens",), text, chunks)
         final_status = "incomplete" if rec.truncated else "completed"
-        p, c, cached = self._usage_numbers([inp, body.get("instructions")], chunks, opts)
+        fr = rec.fake_reply
+        tool = fr is not None and fr.has_tool
+        has_text = not (fr is not None and not fr.chunks)
+        all_lp = [_responses_logprob(piece) for piece in chunks] if fr is not None and fr.logprobs else []
+        p, c, cached = self._usage_numbers([inp, body.get("instructions")], chunks + (rec.tool_chunks or []), opts)
         usage: Optional[dict] = None if "nousage" in opts else {
             "input_tokens": p,
             "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
@@ -821,6 +988,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         rec.reply, rec.usage = text, usage
         resp_id = _rid("resp_")
         msg_id = _rid("msg_")
+        fc_id = _rid("fc_")
+        call_id = _rid("call_") if tool else None
+        rec.tool_call_id = call_id
+        fc_index = 1 if has_text else 0
 
         def response_obj(status: str, output: list, usage_value: Optional[dict]) -> dict:
             return {
@@ -838,11 +1009,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
         def message(status: str, content_text: Optional[str]) -> dict:
             content = [] if content_text is None else [
-                {"type": "output_text", "annotations": [], "logprobs": [], "text": content_text}]
+                {"type": "output_text", "annotations": [], "logprobs": all_lp, "text": content_text}]
             return {"id": msg_id, "type": "message", "status": status, "content": content, "role": "assistant"}
 
+        def function_call(status: str, arguments: str) -> dict:
+            return {"id": fc_id, "type": "function_call", "status": status, "arguments": arguments,
+                    "call_id": call_id, "name": rec.tool_name}
+
+        def final_output() -> list:
+            out = [message(final_status, text)] if has_text else []
+            if tool:
+                out.append(function_call("completed", rec.tool_arguments or ""))
+            return out
+
         if not body.get("stream"):
-            obj = response_obj(final_status, [message(final_status, text)], usage)
+            obj = response_obj(final_status, final_output(), usage)
             if usage is None:
                 del obj["usage"]
             self._send_json(rec, 200, obj, self._base_headers(rec, provider))
@@ -854,28 +1035,47 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                        "response": response_obj("in_progress", [], None)}
             yield "response.in_progress", {"type": "response.in_progress", "sequence_number": next(seq),
                                            "response": response_obj("in_progress", [], None)}
-            yield "response.output_item.added", {"type": "response.output_item.added", "sequence_number": next(seq),
-                                                 "output_index": 0, "item": message("in_progress", None)}
-            yield "response.content_part.added", {
-                "type": "response.content_part.added", "sequence_number": next(seq), "item_id": msg_id,
-                "output_index": 0, "content_index": 0,
-                "part": {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}}
-            for piece in chunks:
-                yield "response.output_text.delta", {
-                    "type": "response.output_text.delta", "sequence_number": next(seq), "item_id": msg_id,
-                    "output_index": 0, "content_index": 0, "delta": piece, "logprobs": []}
-            yield "response.output_text.done", {
-                "type": "response.output_text.done", "sequence_number": next(seq), "item_id": msg_id,
-                "output_index": 0, "content_index": 0, "text": text, "logprobs": []}
-            yield "response.content_part.done", {
-                "type": "response.content_part.done", "sequence_number": next(seq), "item_id": msg_id,
-                "output_index": 0, "content_index": 0,
-                "part": {"type": "output_text", "annotations": [], "logprobs": [], "text": text}}
-            yield "response.output_item.done", {"type": "response.output_item.done", "sequence_number": next(seq),
-                                                "output_index": 0, "item": message(final_status, text)}
+            if has_text:
+                yield "response.output_item.added", {"type": "response.output_item.added",
+                                                     "sequence_number": next(seq),
+                                                     "output_index": 0, "item": message("in_progress", None)}
+                yield "response.content_part.added", {
+                    "type": "response.content_part.added", "sequence_number": next(seq), "item_id": msg_id,
+                    "output_index": 0, "content_index": 0,
+                    "part": {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}}
+                for piece in chunks:
+                    yield "response.output_text.delta", {
+                        "type": "response.output_text.delta", "sequence_number": next(seq), "item_id": msg_id,
+                        "output_index": 0, "content_index": 0, "delta": piece,
+                        "logprobs": [_responses_logprob(piece)] if all_lp else []}
+                yield "response.output_text.done", {
+                    "type": "response.output_text.done", "sequence_number": next(seq), "item_id": msg_id,
+                    "output_index": 0, "content_index": 0, "text": text, "logprobs": all_lp}
+                yield "response.content_part.done", {
+                    "type": "response.content_part.done", "sequence_number": next(seq), "item_id": msg_id,
+                    "output_index": 0, "content_index": 0,
+                    "part": {"type": "output_text", "annotations": [], "logprobs": all_lp, "text": text}}
+                yield "response.output_item.done", {"type": "response.output_item.done",
+                                                    "sequence_number": next(seq),
+                                                    "output_index": 0, "item": message(final_status, text)}
+            if tool:
+                yield "response.output_item.added", {"type": "response.output_item.added",
+                                                     "sequence_number": next(seq), "output_index": fc_index,
+                                                     "item": function_call("in_progress", "")}
+                for piece in rec.tool_chunks or []:
+                    yield "response.function_call_arguments.delta", {
+                        "type": "response.function_call_arguments.delta", "sequence_number": next(seq),
+                        "item_id": fc_id, "output_index": fc_index, "delta": piece}
+                yield "response.function_call_arguments.done", {
+                    "type": "response.function_call_arguments.done", "sequence_number": next(seq),
+                    "item_id": fc_id, "output_index": fc_index, "name": rec.tool_name,
+                    "arguments": rec.tool_arguments}
+                yield "response.output_item.done", {"type": "response.output_item.done",
+                                                    "sequence_number": next(seq), "output_index": fc_index,
+                                                    "item": function_call("completed", rec.tool_arguments or "")}
             yield "response." + final_status, {
                 "type": "response." + final_status, "sequence_number": next(seq),
-                "response": response_obj(final_status, [message(final_status, text)], usage)}
+                "response": response_obj(final_status, final_output(), usage)}
 
         def error_event():
             return "error", {"type": "error", "code": "server_error", "message": "fake mid-stream error",
@@ -930,8 +1130,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         model = body.get("model") or "claude-sonnet-4-5"
         text, chunks = self._reply(_last_user_text(body.get("messages")), opts)
         text, chunks = self._bounded(rec, body, ("max_tokens",), text, chunks)
-        stop_reason = "max_tokens" if rec.truncated else "end_turn"
-        p, c, cached = self._usage_numbers([body.get("messages"), body.get("system")], chunks, opts)
+        fr = rec.fake_reply
+        tool = fr is not None and fr.has_tool
+        has_text = not (fr is not None and not fr.chunks)
+        stop_reason = "tool_use" if tool else ("max_tokens" if rec.truncated else "end_turn")
+        tool_input: Any = None
+        if tool and not body.get("stream"):
+            try:
+                tool_input = fr.parsed_arguments()
+            except _BadFakeReply as e:
+                self._error(rec, "anthropic", 400, str(e))
+                return
+        p, c, cached = self._usage_numbers([body.get("messages"), body.get("system")],
+                                           chunks + (rec.tool_chunks or []), opts)
         written = max(0, min(int(_num(opts, "cachewrite", 0)), p - cached))
         written_1h = max(0, min(int(_num(opts, "cachewrite_hour", 0)), written))
         usage: Optional[dict] = None if "nousage" in opts else {
@@ -945,10 +1156,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         }
         rec.reply, rec.usage = text, usage
         mid = _rid("msg_01")
+        tool_id = _rid("toolu_01") if tool else None
+        rec.tool_call_id = tool_id
+        tool_index = 1 if has_text else 0
         if not body.get("stream"):
+            content: List[dict] = [{"type": "text", "text": text}] if has_text else []
+            if tool:
+                content.append({"type": "tool_use", "id": tool_id, "name": rec.tool_name, "input": tool_input})
             obj = {
                 "id": mid, "type": "message", "role": "assistant", "model": model,
-                "content": [{"type": "text", "text": text}],
+                "content": content,
                 "stop_reason": stop_reason, "stop_sequence": None,
             }
             if usage is not None:
@@ -962,13 +1179,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if usage is not None:
                 start["usage"] = dict(usage, output_tokens=1)
             yield "message_start", {"type": "message_start", "message": start}
-            yield "content_block_start", {"type": "content_block_start", "index": 0,
-                                          "content_block": {"type": "text", "text": ""}}
-            yield "ping", {"type": "ping"}
-            for piece in chunks:
-                yield "content_block_delta", {"type": "content_block_delta", "index": 0,
-                                              "delta": {"type": "text_delta", "text": piece}}
-            yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+            if has_text:
+                yield "content_block_start", {"type": "content_block_start", "index": 0,
+                                              "content_block": {"type": "text", "text": ""}}
+                yield "ping", {"type": "ping"}
+                for piece in chunks:
+                    yield "content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                  "delta": {"type": "text_delta", "text": piece}}
+                yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+            if tool:
+                yield "content_block_start", {"type": "content_block_start", "index": tool_index,
+                                              "content_block": {"type": "tool_use", "id": tool_id,
+                                                                "name": rec.tool_name, "input": {}}}
+                for piece in rec.tool_chunks or []:
+                    yield "content_block_delta", {"type": "content_block_delta", "index": tool_index,
+                                                  "delta": {"type": "input_json_delta", "partial_json": piece}}
+                yield "content_block_stop", {"type": "content_block_stop", "index": tool_index}
             delta: dict = {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None}}
             if usage is not None:
                 delta["usage"] = {k: usage[k] for k in ("input_tokens", "cache_creation_input_tokens",
