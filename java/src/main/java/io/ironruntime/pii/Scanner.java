@@ -142,13 +142,27 @@ public final class Scanner {
                     add(out, EntityType.GITHUB_TOKEN, i, j, len >= 11 + 22 && tokenBody(s, i + 11, j));
                 } else if (len >= 40 && s.charAt(i + 1) == 'h' && s.charAt(i + 3) == '_'
                         && "pousr".indexOf(s.charAt(i + 2)) >= 0) {
-                    add(out, EntityType.GITHUB_TOKEN, i, j, alnum(s, i + 4, j));
+                    add(out, EntityType.GITHUB_TOKEN, i, j, alnum(s, i + 4, j) && tokenBody(s, i + 4, j));
                 }
             }
             case 'x' -> {
-                if (len >= 15 && startsWith(s, i, j, "xox") && "abeprs".indexOf(s.charAt(i + 3)) >= 0
-                        && s.charAt(i + 4) == '-') {
-                    add(out, EntityType.SLACK_TOKEN, i, j, tokenBody(s, i + 5, j));
+                // Slack: xoxb- (bot), xoxp- (user), xoxe- (refresh), xoxa-/xoxr-/xoxs-, xapp- (app-level) and
+                // the rotating "xoxe.xoxp-1-..."; the body starts with a digit (ids, or the "1-" version),
+                // which placeholders such as "xoxb-your-token" do not.
+                if (len >= 15 && (startsWith(s, i, j, "xox") && "abeprs".indexOf(s.charAt(i + 3)) >= 0
+                        || startsWith(s, i, j, "xapp")) && s.charAt(i + 4) == '-') {
+                    add(out, EntityType.SLACK_TOKEN, i, j, isDigit(s.charAt(i + 5)) && tokenBody(s, i + 5, j));
+                } else if (len == 4 && startsWith(s, i, j, "xoxe") && j + 1 < to && s.charAt(j) == '.') {
+                    int k = j + 1;
+                    while (k < to && isWordChar(s.charAt(k))) {
+                        k++;
+                    }
+                    if (k - j - 1 >= 15 && startsWith(s, j + 1, k, "xox") && "abeprs".indexOf(s.charAt(j + 4)) >= 0
+                            && s.charAt(j + 5) == '-' && isDigit(s.charAt(j + 6)) && tokenBody(s, j + 6, k)
+                            && enabled.contains(EntityType.SLACK_TOKEN)) {
+                        out.add(new Detection(EntityType.SLACK_TOKEN, i, k));
+                        return k;
+                    }
                 }
             }
             case 'e' -> {
@@ -240,6 +254,10 @@ public final class Scanner {
         int others = 0;
         int firstGroup = -1;
         boolean closingParen = false;
+        boolean startParen = start != i && s.charAt(start) == '(';
+        int parenDepth = startParen ? 1 : 0;
+        boolean innerParen = false;
+        boolean parensOk = true;
         while (j < to) {
             char c = s.charAt(j);
             if (isDigit(c)) {
@@ -248,8 +266,8 @@ public final class Scanner {
                 continue;
             }
             int step = separator(s, j, to);
-            if (step == 0) {
-                break;
+            if (step == 0 || c == ' ' && colonGroupAt(s, j + 1, to)) {
+                break; // "ping -c 3 2001:db8::1", "call 415 555 2671 10:30": an address or a time starts after the space
             }
             if (firstGroup < 0) {
                 firstGroup = count;
@@ -260,6 +278,17 @@ public final class Scanner {
                 others++;
             }
             closingParen |= c == ')';
+            for (int p = j; p < j + step; p++) { // "(415) 555" is fine, "403-420(1970" and "1 2) 3" are not
+                char q = s.charAt(p);
+                if (q == '(') {
+                    innerParen = true;
+                    parensOk &= parenDepth == 0;
+                    parenDepth++;
+                } else if (q == ')') {
+                    parensOk &= parenDepth == 1;
+                    parenDepth--;
+                }
+            }
             j += step;
             if (count > 19) {
                 break;
@@ -283,23 +312,81 @@ public final class Scanner {
             add(out, EntityType.IP_ADDRESS, i, j, !versionBefore(s, i, from));
             return j;
         }
-        // A '(' or '+' before the digits belongs to a phone number only; cards and SSNs start at a digit.
-        if (dots == 0 && count >= 12 && (others == 0 || firstGroup == 4) && enabled.contains(EntityType.CREDIT_CARD)
+        // A '(' or '+' before the digits belongs to a phone number only; cards and SSNs start at a digit
+        // and never follow a '+' ("+493018170" is a phone in Berlin, not an SSN).
+        boolean plus = start != i && s.charAt(start) == '+';
+        if (!plus && dots == 0 && count >= 12 && (others == 0 || firstGroup == 4) && enabled.contains(EntityType.CREDIT_CARD)
                 && Validators.card(s, i, j)) {
             out.add(new Detection(EntityType.CREDIT_CARD, i, j));
             return j;
         }
-        if (dots == 0 && count == 9 && enabled.contains(EntityType.US_SSN) && Validators.usSsn(s, i, j)) {
+        if (!plus && dots == 0 && count == 9 && enabled.contains(EntityType.US_SSN) && Validators.usSsn(s, i, j)) {
             out.add(new Detection(EntityType.US_SSN, i, j));
             return j;
         }
-        boolean plus = start != i && s.charAt(start) == '+';
         int phoneStart = plus || closingParen ? start : i;
-        if (count >= 7 && count <= 15 && (others > 0 || dots > 0 || plus) && enabled.contains(EntityType.PHONE)
-                && PhoneValidator.valid(s, phoneStart, j, phoneRegion)) {
+        // Parentheses pair up (an unclosed leading one is left out of the number); one dot and no
+        // other separator is a decimal number (31.01875, +35236450.6), not a phone.
+        boolean parens = parensOk && (parenDepth == 0 || parenDepth == 1 && startParen && !innerParen);
+        if (count >= 7 && count <= 15 && (others > 0 || dots > 0 || plus) && parens && !(dots == 1 && others == 0)
+                && enabled.contains(EntityType.PHONE) && (plus || !date(s, i, j))
+                && (plus ? PhoneValidator.valid(s, phoneStart, j, phoneRegion)
+                        : PhoneValidator.validNational(s, phoneStart, j, phoneRegion))) {
             out.add(new Detection(EntityType.PHONE, phoneStart, j));
         }
         return j;
+    }
+
+    /**
+     * Whether the number at {@code [i, j)} starts with a date, {@code 2024-05-01} or {@code 01.05.2024}
+     * (one separator, a plausible month and day, a year 1900-2099): a log line's timestamp, never a
+     * phone. Saves a libphonenumber call per log line.
+     */
+    static boolean date(CharSequence s, int i, int j) {
+        if (j - i < 10) {
+            return false;
+        }
+        char sep = s.charAt(i + 4);
+        if ((sep == '-' || sep == '.' || sep == ' ') && s.charAt(i + 7) == sep && digitsAt(s, i, 4) && digitsAt(s, i + 5, 2)
+                && digitsAt(s, i + 8, 2) && (j - i == 10 || !isDigit(s.charAt(i + 10)))) {
+            return year(s, i) && month(s, i + 5) && day(s, i + 8); // 2024-05-01
+        }
+        sep = s.charAt(i + 2);
+        return (sep == '-' || sep == '.') && s.charAt(i + 5) == sep && digitsAt(s, i, 2) && digitsAt(s, i + 3, 2)
+                && digitsAt(s, i + 6, 4) && (j - i == 10 || !isDigit(s.charAt(i + 10))) && year(s, i + 6)
+                && (day(s, i) && month(s, i + 3) || month(s, i) && day(s, i + 3)); // 01.05.2024, 05-01-2024
+    }
+
+    private static boolean digitsAt(CharSequence s, int k, int n) {
+        for (int p = k; p < k + n; p++) {
+            if (!isDigit(s.charAt(p))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean year(CharSequence s, int k) {
+        return s.charAt(k) == '1' && s.charAt(k + 1) == '9' || s.charAt(k) == '2' && s.charAt(k + 1) == '0';
+    }
+
+    private static boolean month(CharSequence s, int k) {
+        int m = (s.charAt(k) - '0') * 10 + s.charAt(k + 1) - '0';
+        return m >= 1 && m <= 12;
+    }
+
+    private static boolean day(CharSequence s, int k) {
+        int d = (s.charAt(k) - '0') * 10 + s.charAt(k + 1) - '0';
+        return d >= 1 && d <= 31;
+    }
+
+    /** Whether 1-4 hex digits and a ':' followed by a hex digit or ':' start at {@code k}: an IPv6 address or a time. */
+    private static boolean colonGroupAt(CharSequence s, int k, int to) {
+        int e = k;
+        while (e < to && e - k < 5 && isHex(s.charAt(e))) {
+            e++;
+        }
+        return e > k && e - k <= 4 && e + 1 < to && s.charAt(e) == ':' && (isHex(s.charAt(e + 1)) || s.charAt(e + 1) == ':');
     }
 
     /**
@@ -358,11 +445,36 @@ public final class Scanner {
             k--; // trailing punctuation of the sentence
         }
         if (colons >= 2 && enabled.contains(EntityType.IP_ADDRESS) && (k == to || !isWordChar(s.charAt(k)))
-                && Validators.ipv6(s, i, k)) {
+                && Validators.ipv6(s, i, k) && addressLike(s, i, k)) {
             out.add(new Detection(EntityType.IP_ADDRESS, i, k));
             return k;
         }
         return Math.max(fallback, i + 1);
+    }
+
+    /**
+     * Valid IPv6 text that is an address rather than punctuation or code: it has a decimal digit
+     * (not reST's or a grammar's {@code ::}, {@code a:b::c}) and, when compressed, at least five hex
+     * digits or an embedded IPv4 address ({@code ::1}, the loopback, excepted), so Python slices such
+     * as {@code a[::2]} and {@code a[1::2]} are not addresses.
+     */
+    private static boolean addressLike(CharSequence s, int i, int k) {
+        int hexDigits = 0;
+        boolean decimal = false;
+        boolean compressed = false;
+        boolean dotted = false;
+        for (int p = i; p < k; p++) {
+            char c = s.charAt(p);
+            if (c == ':') {
+                compressed |= p + 1 < k && s.charAt(p + 1) == ':';
+            } else if (c == '.') {
+                dotted = true;
+            } else {
+                hexDigits++;
+                decimal |= isDigit(c);
+            }
+        }
+        return decimal && (!compressed || dotted || hexDigits >= 5 || k - i == 3 && s.charAt(i + 2) == '1');
     }
 
     private int privateKey(CharSequence s, int i, int to, List<Detection> out) {
@@ -374,11 +486,37 @@ public final class Scanner {
             return i + 1;
         }
         int endMarker = indexOf(s, "-----END ", labelEnd + 5, to);
+        if (endMarker >= 0 && !keyMaterial(s, labelEnd + 5, endMarker)) {
+            return i + 1; // both markers named in prose or code ("between -----BEGIN ... and -----END ..."), no key
+        }
         // No end in sight: everything after the header is key material (fail closed).
         int close = endMarker < 0 ? -1 : indexOf(s, "-----", endMarker + 9, to);
         int end = close < 0 ? to : close + 5;
         out.add(new Detection(EntityType.PRIVATE_KEY, i, end));
         return end;
+    }
+
+    /**
+     * Whether {@code [from, to)} holds base64 key material: a run of at least 12 base64 characters
+     * with a digit, '+', '/' or an inner capital ({@code MIIEvQIBADANBg...}), which prose and code
+     * between two marker mentions do not have.
+     */
+    private static boolean keyMaterial(CharSequence s, int from, int to) {
+        int run = 0;
+        boolean mixed = false;
+        for (int p = from; p < to; p++) {
+            char c = s.charAt(p);
+            if (isLetterOrDigit(c) || c == '+' || c == '/' || c == '=') {
+                mixed |= run > 0 && (upper(c) || isDigit(c) || c == '+' || c == '/');
+                if (++run >= 12 && mixed) {
+                    return true;
+                }
+            } else {
+                run = 0;
+                mixed = false;
+            }
+        }
+        return false;
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
@@ -407,17 +545,25 @@ public final class Scanner {
     }
 
     private static final Set<String> VERSION_WORDS = Set.of("version", "release", "ver", "v", "build", "rev",
-            "revision", "tag", "firmware", "package", "pkg", "sdk", "api_version", "app_version");
+            "revision", "tag", "firmware", "package", "pkg", "sdk", "section", "sections");
 
-    /** True when the word right before a dotted quad ({@code version 1.2.3.4}, {@code "version": "..."}) names a version. */
+    /**
+     * True when the name right before a dotted quad names a version or a section: {@code version 1.2.3.4},
+     * {@code "version": "..."}, {@code <version>2.0.6.1</version>}, {@code __version__ = "0.5.1.2"},
+     * {@code <plugin.version>4.8.3.1}, {@code section 8.2.4.44}. In a dotted or underscored name the
+     * last part counts ({@code version.android.sdk}).
+     */
     static boolean versionBefore(CharSequence s, int i, int from) {
         int k = i;
         int limit = Math.max(from, i - 6);
-        while (k > limit && " \t\"':=".indexOf(s.charAt(k - 1)) >= 0) {
+        while (k > limit && " \t\"':=>".indexOf(s.charAt(k - 1)) >= 0) {
+            k--;
+        }
+        while (k > from && s.charAt(k - 1) == '_') {
             k--;
         }
         int end = k;
-        while (k > from && end - k < 16 && (isLetter(s.charAt(k - 1)) || s.charAt(k - 1) == '_')) {
+        while (k > from && end - k < 16 && isLetter(s.charAt(k - 1))) {
             k--;
         }
         return end > k && VERSION_WORDS.contains(s.subSequence(k, end).toString().toLowerCase(java.util.Locale.ROOT));
