@@ -819,7 +819,7 @@ def test_stream_of_one_character_deltas(split_router, ups, api):
     fn, text, tool = STREAMS[api]
     client = ant_client(split_router) if api.startswith("anthropic") else oai_client(split_router)
     check_seen(fn(client, list(text)), tool, "one-character deltas")
-    assert split_router.metrics()["pii_failed_streams"] == 0
+    assert split_router.metrics()["pii_failed_responses"] == 0
 
 
 def split_positions(text: str, values: Sequence[str], step: int, offset: int) -> List[int]:
@@ -858,7 +858,7 @@ def test_stream_split_in_two(split_router, ups, api):
     with ThreadPoolExecutor(4) as pool:
         done = list(pool.map(one, ks))
     assert done == ks and len(ks) > len(text) // step
-    assert split_router.metrics()["pii_failed_streams"] == 0
+    assert split_router.metrics()["pii_failed_responses"] == 0
 
 
 @pytest.mark.parametrize("api", ["chat", "responses", "anthropic"])
@@ -1104,7 +1104,7 @@ def test_audit_rows_events_and_metrics_and_no_value_in_the_database(new_router, 
     m = router.metrics()
     assert m["pii_detections"] == 6
     assert m["pii_detections_by_type"] == {"EMAIL": 2, "PHONE": 1, "CREDIT_CARD": 1, "EMPLOYEE_ID": 1, "US_SSN": 1}
-    assert m["pii_blocked_requests"] == m["pii_blocked_responses"] == m["pii_failed_streams"] == 0
+    assert m["pii_blocked_requests"] == m["pii_blocked_responses"] == m["pii_failed_responses"] == 0
     assert m["pii_max_held_chars"] >= len("4111 1111 1111")  # a grouped card was held while it could grow
 
     # no value anywhere: database files, events, metrics

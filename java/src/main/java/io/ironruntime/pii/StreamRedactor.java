@@ -111,6 +111,9 @@ public final class StreamRedactor implements TextStream {
             t = g;
         }
         t = scanner.openCustomMatch(buf, contextLength, t, n);
+        if (t > contextLength && Character.isHighSurrogate(buf.charAt(t - 1))) {
+            t--; // never split a surrogate pair: half a character cannot be encoded
+        }
         if (n - t > MAX_HOLD) {
             return n;
         }

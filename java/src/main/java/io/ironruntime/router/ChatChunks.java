@@ -17,11 +17,9 @@ import java.util.function.Consumer;
  */
 final class ChatChunks {
     private final StreamTexts texts;
-    private final boolean withholdLogprobs;
 
-    ChatChunks(StreamTexts texts, boolean withholdLogprobs) {
+    ChatChunks(StreamTexts texts) {
         this.texts = texts;
-        this.withholdLogprobs = withholdLogprobs;
     }
 
     boolean chunk(ObjectNode chunk, ArrayNode choices, Consumer<SseEvent> out) {
@@ -46,9 +44,6 @@ final class ChatChunks {
                 }
                 c.put("text", s);
                 changed = true;
-            }
-            if (withholdLogprobs) {
-                changed |= dropLogprobs(c);
             }
         }
         return changed;
@@ -158,20 +153,5 @@ final class ChatChunks {
         JsonNode v = holder.get(field);
         holder.put(field, (v != null && v.isTextual() ? v.textValue() : "") + rest);
         return true;
-    }
-
-    /**
-     * Log probabilities spell out the tokens of the text, values included, and cannot be redacted in
-     * step with it: when text is rewritten or blocked they are withheld ({@code null}).
-     */
-    static boolean dropLogprobs(JsonNode choices) {
-        boolean changed = false;
-        for (JsonNode c : choices.isArray() ? choices : List.of(choices)) {
-            if (c instanceof ObjectNode o && o.hasNonNull("logprobs")) {
-                o.putNull("logprobs");
-                changed = true;
-            }
-        }
-        return changed;
     }
 }

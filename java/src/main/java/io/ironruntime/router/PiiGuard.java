@@ -41,8 +41,11 @@ final class PiiGuard {
 
     /** The request stage: runs on JSON bodies before anything leaves the machine. */
     ErrorReply admit(ProxyRequest r) {
-        if (!config.scansRequests() || r.json == null || !"POST".equalsIgnoreCase(r.method())) {
+        if (!config.scansRequests() || r.body == null || r.body.length == 0) {
             return null;
+        }
+        if (r.json == null) {
+            return admitUnparsed(r);
         }
         Set<String> found = new TreeSet<>();
         boolean changed;
@@ -68,6 +71,47 @@ final class PiiGuard {
             } catch (JsonProcessingException e) {
                 return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded after redaction");
             }
+        }
+        return null;
+    }
+
+    /**
+     * A body the JSON stage did not parse because its content type is not JSON. Text that leaves the
+     * machine is checked whatever its label: JSON under another type is scanned as JSON (the provider
+     * may well read it as JSON), other text as text. Binary and multipart bodies (audio, images, file
+     * uploads) are passed as they are.
+     */
+    private ErrorReply admitUnparsed(ProxyRequest r) {
+        String ct = r.header("Content-Type");
+        String type = ct == null ? "" : ct.toLowerCase(java.util.Locale.ROOT);
+        if (!(type.isEmpty() || type.startsWith("text/") || type.contains("json") || type.contains("x-www-form-urlencoded"))) {
+            return null;
+        }
+        String text;
+        try {
+            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(r.body)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return type.isEmpty() ? null : ErrorReply.badRequest("pii_scan_failed", "The request body is labelled "
+                    + RequestStages.printable(ct) + " but is not UTF-8 text, so it could not be checked for PII and was not sent");
+        }
+        com.fasterxml.jackson.databind.JsonNode json = Json.readOrNull(text);
+        if (json != null && json.isContainerNode()) {
+            r.json = json;
+            ErrorReply reply = admit(r); // scans the parsed body; rewrites r.body when it changes
+            r.json = null; // the later stages keep treating the body as what its label says
+            return reply;
+        }
+        Set<String> found = new TreeSet<>();
+        String out = redact(text, TextFields.Kind.TEXT, f -> {
+            found.add(f.type());
+            audit.record(r.id, "request", "body", f);
+        });
+        if (blocks() && !found.isEmpty()) {
+            audit.blockedRequests.increment();
+            return blocked("The request was not sent: it contains " + String.join(", ", found) + " (pii='block').");
+        }
+        if (!out.equals(text)) {
+            r.body = out.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
         return null;
     }

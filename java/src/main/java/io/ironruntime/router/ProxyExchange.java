@@ -379,8 +379,14 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     return;
                 }
                 relay = ResponseRelay.of(ResponseRelay.shapeOf(entity.getContentType(), entity.getContentEncoding()), this);
-                if (router.pii != null && relay.shape() != ResponseRelay.Shape.RAW) {
-                    responsePii = router.pii.forResponse(request);
+                responsePii = router.pii == null ? null : router.pii.forResponse(request);
+                if (responsePii != null && relay.shape() == ResponseRelay.Shape.RAW) {
+                    if (ResponseRelay.encoded(entity.getContentEncoding())) {
+                        endCharge(false, 0, "pii_failed"); // nothing of it read: charged as a cut-short response
+                        cutResponse(responsePii.unreadable(entity.getContentEncoding()));
+                        return;
+                    }
+                    responsePii = null; // audio, images, files: no text to check
                 }
                 if (relay.holdsHead()) {
                     deferredHead = response; // sent with the exact length once the whole body is in

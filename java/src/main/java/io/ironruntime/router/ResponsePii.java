@@ -48,9 +48,9 @@ final class ResponsePii {
         this.requestId = requestId;
         this.withholdLogprobs = guard.redactor.mode().rewrites() || guard.blocks();
         this.texts = new StreamTexts(guard, this::audit);
-        this.chat = new ChatChunks(texts, withholdLogprobs);
+        this.chat = new ChatChunks(texts);
         this.messages = new MessagesEvents(texts, guard, this::audit);
-        this.responses = new ResponsesEvents(texts, guard, withholdLogprobs);
+        this.responses = new ResponsesEvents(texts, guard);
     }
 
     /** The body the client gets instead of {@code json}. */
@@ -72,8 +72,8 @@ final class ResponsePii {
             return out.equals(text) ? json : out.getBytes(StandardCharsets.UTF_8);
         }
         boolean changed = TextFields.rewriteBody(root, (path, text, kind) -> guard.redact(text, kind, audit(path.toString())));
-        if (withholdLogprobs && root.get("choices") != null) {
-            changed |= ChatChunks.dropLogprobs(root.get("choices"));
+        if (withholdLogprobs) {
+            changed |= withholdLogprobs(root);
         }
         return changed ? write(root).getBytes(StandardCharsets.UTF_8) : json;
     }
@@ -111,6 +111,9 @@ final class ResponsePii {
             } else {
                 changed = TextFields.rewriteBody(o, (path, text, kind) -> guard.redact(text, kind, audit(path.toString())));
             }
+            if (withholdLogprobs) {
+                changed |= withholdLogprobs(o);
+            }
             changed |= responses.renumber(o);
             out.accept(changed ? SseEvent.of(e.event(), write(o)) : e);
         } catch (Refused r) {
@@ -130,6 +133,42 @@ final class ResponsePii {
         } catch (RuntimeException e) {
             throw failed(e);
         }
+    }
+
+    /**
+     * Log probabilities spell out the tokens of the text, values included, and cannot be redacted in
+     * step with it: wherever they are (chat choices, Responses parts and deltas), they are withheld,
+     * a list emptied, anything else made {@code null}.
+     */
+    static boolean withholdLogprobs(JsonNode n) {
+        boolean changed = false;
+        if (n instanceof ObjectNode o) {
+            JsonNode lp = o.get("logprobs");
+            if (lp instanceof ArrayNode a ? !a.isEmpty() : lp != null && !lp.isNull()) {
+                if (lp.isArray()) {
+                    o.putArray("logprobs");
+                } else {
+                    o.putNull("logprobs");
+                }
+                changed = true;
+            }
+            for (JsonNode child : o) {
+                changed |= child.isContainerNode() && withholdLogprobs(child);
+            }
+        } else if (n instanceof ArrayNode a) {
+            for (JsonNode child : a) {
+                changed |= child.isContainerNode() && withholdLogprobs(child);
+            }
+        }
+        return changed;
+    }
+
+    /** The provider answered in an encoding the router cannot read: it cannot be checked, so it is not passed on. */
+    Refused unreadable(String encoding) {
+        guard.audit.failedResponses.increment();
+        return new Refused(new ErrorReply(502, "server_error", "api_error", "pii_scan_failed", "The provider answered"
+                + " with Content-Encoding '" + RequestStages.printable(encoding) + "' although the router asked for"
+                + " none; a response that cannot be read cannot be checked for PII, so it was not passed on."), false);
     }
 
     /** Where the values found at {@code where} go: the audit, and in block mode a refusal. */

@@ -38,17 +38,22 @@ abstract class ResponseRelay {
     enum Shape { SSE, JSON, RAW }
 
     static Shape shapeOf(String contentType, String contentEncoding) {
-        if (contentEncoding != null && !contentEncoding.isBlank() && !contentEncoding.equalsIgnoreCase("identity")) {
+        if (encoded(contentEncoding)) {
             return Shape.RAW; // compressed despite our Accept-Encoding: cannot be read, so pass it on untouched
         }
         String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
         if (ct.startsWith("text/event-stream")) {
             return Shape.SSE;
         }
-        if (ct.startsWith("application/json")) {
-            return Shape.JSON;
+        if (ct.startsWith("application/json") || ct.startsWith("text/plain")) {
+            return Shape.JSON; // collected whole: text answers (a transcription as text) are read like JSON ones
         }
         return Shape.RAW;
+    }
+
+    /** True for a body in a content coding (gzip, br, ...) rather than as is. */
+    static boolean encoded(String contentEncoding) {
+        return contentEncoding != null && !contentEncoding.isBlank() && !contentEncoding.equalsIgnoreCase("identity");
     }
 
     static ResponseRelay of(Shape shape, Tap observer) {

@@ -1,7 +1,6 @@
 package io.ironruntime.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.provider.SseEvent;
 import java.util.function.Consumer;
@@ -17,16 +16,14 @@ import java.util.function.Consumer;
 final class ResponsesEvents {
     private final StreamTexts texts;
     private final PiiGuard guard;
-    private final boolean withholdLogprobs;
     /** Delta events added so far. */
     private long added;
     /** The upstream's number of the event being handled (or the last one), -1 before the first. */
     private long upstreamSeq = -1;
 
-    ResponsesEvents(StreamTexts texts, PiiGuard guard, boolean withholdLogprobs) {
+    ResponsesEvents(StreamTexts texts, PiiGuard guard) {
         this.texts = texts;
         this.guard = guard;
-        this.withholdLogprobs = withholdLogprobs;
     }
 
     /** Notes the number of an event about to be handled. */
@@ -56,7 +53,6 @@ final class ResponsesEvents {
         String at = o.path("output_index").asInt(0) + "." + o.path("content_index").asInt(0);
         switch (type) {
             case "response.output_text.delta" -> {
-                dropLogprobsField(o);
                 return streamed(o, "o" + at, "delta", TextFields.Kind.TEXT, "output[" + at + "].text");
             }
             case "response.refusal.delta" -> {
@@ -67,16 +63,24 @@ final class ResponsesEvents {
                         "output[" + o.path("output_index").asInt(0) + "].arguments");
             }
             case "response.output_text.done" -> {
-                dropLogprobsField(o);
                 return done(o, "o" + at, "text", TextFields.Kind.TEXT, out);
             }
             case "response.refusal.done" -> {
                 return done(o, "r" + at, "refusal", TextFields.Kind.TEXT, out);
             }
+            case "response.reasoning_summary_text.delta" -> {
+                String s = "s" + o.path("output_index").asInt(0) + "." + o.path("summary_index").asInt(0);
+                return streamed(o, s, "delta", TextFields.Kind.TEXT, "output[" + o.path("output_index").asInt(0) + "].summary");
+            }
+            case "response.reasoning_summary_text.done" -> {
+                return done(o, "s" + o.path("output_index").asInt(0) + "." + o.path("summary_index").asInt(0), "text",
+                        TextFields.Kind.TEXT, out);
+            }
             case "response.function_call_arguments.done" -> {
                 return done(o, "f" + o.path("output_index").asInt(0), "arguments", TextFields.Kind.JSON_SOURCE, out);
             }
-            case "response.content_part.added", "response.content_part.done" -> {
+            case "response.content_part.added", "response.content_part.done", "response.reasoning_summary_part.added",
+                    "response.reasoning_summary_part.done" -> {
                 return o.get("part") instanceof ObjectNode part && TextFields.rewritePart(part, this::again);
             }
             case "response.output_item.added", "response.output_item.done" -> {
@@ -124,11 +128,5 @@ final class ResponsesEvents {
     /** A text the client already got streamed, repeated whole: rewritten the same way, not audited again. */
     private String again(TextFields.FieldPath path, String text, TextFields.Kind kind) {
         return guard.redact(text, kind, null);
-    }
-
-    private void dropLogprobsField(ObjectNode o) {
-        if (withholdLogprobs && o.get("logprobs") instanceof ArrayNode a && !a.isEmpty()) {
-            o.putArray("logprobs");
-        }
     }
 }

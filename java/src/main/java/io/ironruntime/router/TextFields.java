@@ -97,6 +97,7 @@ final class TextFields {
         text(m, "refusal", Kind.TEXT);
         each(m, "tool_calls", tc -> object(tc, "function", f -> text(f, "arguments", Kind.JSON_SOURCE)));
         object(m, "function_call", f -> text(f, "arguments", Kind.JSON_SOURCE));
+        object(m, "audio", a -> text(a, "transcript", Kind.TEXT));
     }
 
     /** A Responses API input or output item. */
@@ -104,6 +105,7 @@ final class TextFields {
         content(item, "content");
         text(item, "arguments", Kind.JSON_SOURCE);
         content(item, "output"); // function_call_output: a string or parts
+        content(item, "summary"); // reasoning summaries: summary_text parts
         text(item, "text", Kind.TEXT);
     }
 

@@ -55,10 +55,47 @@ class JsonTextStreamTest {
     }
 
     @Test
+    void findingsPointIntoTheJsonSourceEvenPastEscapes() {
+        List<Finding> seen = new ArrayList<>();
+        String args = "{\"a\":\"tab\\there\",\"to\":\"x\\u0041 jane.doe@example.com\",\"card\":4111111111111111}";
+        whole(args, seen);
+        assertEquals(List.of("EMAIL", "CREDIT_CARD"), seen.stream().map(Finding::type).toList());
+        assertEquals("jane.doe@example.com", args.substring((int) seen.get(0).start(), (int) seen.get(0).end()));
+        assertEquals("4111111111111111", args.substring((int) seen.get(1).start(), (int) seen.get(1).end()));
+        // and the same when the document streams in pieces
+        for (int k = 0; k <= args.length(); k++) {
+            List<Finding> split = new ArrayList<>();
+            JsonTextStream s = new JsonTextStream(SCANNER, REDACT, split::add);
+            s.push(args.substring(0, k));
+            s.push(args.substring(k));
+            s.finish();
+            assertEquals(seen, split, "split at " + k);
+        }
+    }
+
+    @Test
+    void aSurrogatePairEscapedInTwoPiecesStaysOneCharacter() {
+        String args = "{\"note\":\"call \\ud83d\\udcde +1 415 555 2671\"}";
+        String expected = "{\"note\":\"call \ud83d\udcde [PHONE_REDACTED]\"}";
+        assertEquals(expected, whole(args, new ArrayList<>()));
+        for (int k = 0; k <= args.length(); k++) {
+            JsonTextStream s = new JsonTextStream(SCANNER, REDACT, f -> { });
+            String a = s.push(args.substring(0, k));
+            assertFalse(!a.isEmpty() && Character.isHighSurrogate(a.charAt(a.length() - 1)), "half a pair emitted at " + k);
+            assertEquals(expected, a + s.push(args.substring(k)) + s.finish(), "split at " + k);
+        }
+    }
+
+    @Test
     void aDocumentBrokenOffInsideAStringIsRedactedToItsEnd() {
         JsonTextStream s = new JsonTextStream(SCANNER, REDACT, f -> { });
         String out = s.push("{\"to\":\"jane@exam") + s.push("ple.com") + s.finish();
         assertEquals("{\"to\":\"[EMAIL_REDACTED]", out);
+    }
+
+    @Test
+    void withoutASinkNothingIsReported() {
+        assertEquals("{\"to\":\"[EMAIL_REDACTED]\"}", JsonTextStream.whole(SCANNER, REDACT, null, "{\"to\":\"a@example.com\"}"));
     }
 
     @Test
