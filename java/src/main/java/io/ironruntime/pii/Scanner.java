@@ -320,7 +320,8 @@ public final class Scanner {
             out.add(new Detection(EntityType.CREDIT_CARD, i, j));
             return j;
         }
-        if (!plus && dots == 0 && count == 9 && enabled.contains(EntityType.US_SSN) && Validators.usSsn(s, i, j)) {
+        if (!plus && dots == 0 && count == 9 && enabled.contains(EntityType.US_SSN) && Validators.usSsn(s, i, j)
+                && (j - i > 9 || ssnNamedBefore(s, i, from))) {
             out.add(new Detection(EntityType.US_SSN, i, j));
             return j;
         }
@@ -542,6 +543,31 @@ public final class Scanner {
             }
         }
         return kept;
+    }
+
+    /** Words that name an SSN; nine bare digits are an SSN only after one of them, on the same line. */
+    private static final String[] SSN_WORDS = {"ssn", "social security", "social_security", "socialsecurity", "soc sec",
+        "ss#", "ss no", "taxpayer"};
+    static final int SSN_LABEL_WINDOW = 32;
+
+    /**
+     * True when an SSN is named shortly before {@code i}. Written 123-45-6789 an SSN is recognisable
+     * by its shape; nine bare digits are also order numbers, ticket ids and amounts in cents, so they
+     * count only where the text says what they are ({@code SSN 123456789}, {@code "ssn": "123456789"}).
+     */
+    static boolean ssnNamedBefore(CharSequence s, int i, int from) {
+        int k = i;
+        int limit = Math.max(from, i - SSN_LABEL_WINDOW);
+        while (k > limit && s.charAt(k - 1) != '\n') {
+            k--;
+        }
+        String before = s.subSequence(k, i).toString().toLowerCase(java.util.Locale.ROOT);
+        for (String w : SSN_WORDS) {
+            if (before.contains(w)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static final Set<String> VERSION_WORDS = Set.of("version", "release", "ver", "v", "build", "rev",

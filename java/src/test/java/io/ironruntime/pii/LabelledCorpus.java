@@ -44,7 +44,7 @@ final class LabelledCorpus {
         for (EntityType t : EntityType.values()) {
             for (int n = 0; n < perType; n++) {
                 Value v = value(t);
-                String[] c = context(t, v.text);
+                String[] c = namedContext(t, v.text);
                 String text = c[0] + c[1] + c[2];
                 List<Detection> exp = new ArrayList<>();
                 exp.add(new Detection(t, c[0].length(), c[0].length() + c[1].length()));
@@ -52,7 +52,7 @@ final class LabelledCorpus {
                     EntityType t2 = EntityType.values()[r.nextInt(EntityType.values().length)];
                     Value v2 = value(t2);
                     if ("US".equals(v2.region)) {
-                        String[] c2 = context(t2, v2.text);
+                        String[] c2 = namedContext(t2, v2.text);
                         int base = text.length() + 1;
                         text = text + "\n" + c2[0] + c2[1] + c2[2];
                         exp.add(new Detection(t2, base + c2[0].length(), base + c2[0].length() + c2[1].length()));
@@ -109,6 +109,18 @@ final class LabelledCorpus {
     }
 
     // ---- contexts --------------------------------------------------------------------------------
+
+    /**
+     * A context for a positive. Nine bare digits are an SSN only where the text names it (order
+     * numbers look the same), so a bare SSN gets one of the contexts whose line says "SSN".
+     */
+    private String[] namedContext(EntityType t, String v) {
+        String[] c = context(t, v);
+        while (t == EntityType.US_SSN && v.length() == 9 && !Scanner.ssnNamedBefore(c[0] + c[1], c[0].length(), 0)) {
+            c = context(t, v);
+        }
+        return c;
+    }
 
     /** prefix, value (possibly escaped for JSON), suffix. */
     private String[] context(EntityType t, String v) {
@@ -322,6 +334,15 @@ final class LabelledCorpus {
         return ssnFormat(area, group, serial);
     }
 
+    /** Nine bare digits that pass the SSN rules: an id unless the text says it is an SSN. */
+    private String ssnShapedNumber() {
+        int area;
+        do {
+            area = 1 + r.nextInt(899);
+        } while (area == 666);
+        return String.format("%03d%02d%04d", area, 1 + r.nextInt(99), 1 + r.nextInt(9999));
+    }
+
     private String ssnFormat(int area, int group, int serial) {
         String sep = pick("-", "-", "-", " ", "");
         return String.format("%03d%s%02d%s%04d", area, sep, group, sep, serial);
@@ -432,7 +453,8 @@ final class LabelledCorpus {
 
     /** Either {text} (complete) or {label, value} to be put in a context. */
     private String[] negative() {
-        switch (r.nextInt(24)) {
+        switch (r.nextInt(25)) {
+            case 24: return new String[] {pick("order", "ticket", "tracking number", "invoice"), ssnShapedNumber()};
             case 0: return new String[] {"card", card(false)};
             case 1: return new String[] {"IMEI", imei()};
             case 2: return new String[] {"order", pick("ORD-", "#", "") + pick(
