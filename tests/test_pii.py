@@ -1225,6 +1225,9 @@ def test_a_compressed_response_is_never_passed_on_unchecked(new_router, ups, api
     up = oai_up if api == "chat" else ant_up
     assert up.last.response_headers.get("content-encoding") == "gzip"  # the fake did compress
     assert EMAIL not in seen, seen
+    # a gzip JSON body is unpacked, checked, and sent on plain: the answer arrives redacted
+    assert "Write to [EMAIL_REDACTED] today." in seen, seen
+    assert router.metrics()["pii_detections_by_type"] == {"EMAIL": 1}
 
 
 def test_responses_stream_sequence_numbers_stay_increasing(split_router, ups):

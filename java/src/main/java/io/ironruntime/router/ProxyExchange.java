@@ -70,6 +70,8 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     private ResponseRelay relay;
     /** Rewrites the response for PII; null when responses are not scanned. */
     private ResponsePii responsePii;
+    /** Set when a gzip body is unpacked for the PII check (and sent on plain). */
+    private GzipBody gzip;
     private HttpResponse deferredHead;
     private EntityDetails deferredEntity;
     private boolean upstreamDone;
@@ -295,7 +297,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
         BasicHttpResponse response = new BasicHttpResponse(upstream.getCode(), upstream.getReasonPhrase());
         for (Header h : upstream.getHeaders()) {
-            if (!HeaderPolicy.dropFromResponse(h.getName())) {
+            if (!HeaderPolicy.dropFromResponse(h.getName()) && !(gzip != null && h.getName().equalsIgnoreCase("Content-Encoding"))) {
                 response.addHeader(h);
             }
         }
@@ -381,12 +383,17 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                 relay = ResponseRelay.of(ResponseRelay.shapeOf(entity.getContentType(), entity.getContentEncoding()), this);
                 responsePii = router.pii == null ? null : router.pii.forResponse(request);
                 if (responsePii != null && relay.shape() == ResponseRelay.Shape.RAW) {
-                    if (ResponseRelay.encoded(entity.getContentEncoding())) {
+                    if (GzipBody.readable(entity.getContentEncoding(), entity.getContentType())) {
+                        // Compressed despite our Accept-Encoding: a gzip JSON body is unpacked, checked and sent plain.
+                        gzip = new GzipBody(ResponseRelay.MAX_COLLECTED_BODY);
+                        relay = ResponseRelay.of(ResponseRelay.Shape.JSON, this);
+                    } else if (ResponseRelay.encoded(entity.getContentEncoding())) {
                         endCharge(false, 0, "pii_failed"); // nothing of it read: charged as a cut-short response
                         cutResponse(responsePii.unreadable(entity.getContentEncoding()));
                         return;
+                    } else {
+                        responsePii = null; // audio, images, files: no text to check
                     }
-                    responsePii = null; // audio, images, files: no text to check
                 }
                 if (relay.holdsHead()) {
                     deferredHead = response; // sent with the exact length once the whole body is in
@@ -513,7 +520,14 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
 
         @Override
-        public byte[] onBody(byte[] json) {
+        public byte[] onBody(byte[] body) {
+            byte[] json = body;
+            if (gzip != null) {
+                json = gzip.unpack(body);
+                if (json == null) {
+                    throw responsePii.unreadable("gzip (corrupt or larger than " + ResponseRelay.MAX_COLLECTED_BODY + " bytes unpacked)");
+                }
+            }
             router.observer.onBody(json);
             if (request.charge != null) {
                 request.charge.meter.onBody(json);

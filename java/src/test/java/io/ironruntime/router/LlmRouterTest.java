@@ -406,6 +406,26 @@ class LlmRouterTest {
         assertTrue(userThreads.isEmpty(), "non-daemon engine threads: " + userThreads);
     }
 
+    @Test
+    void aCompressedStreamThatCannotBeCheckedIsRefusedNotPassedOn() throws Exception {
+        upstream.createContext("/v1/gzip-stream", ex -> {
+            ex.getRequestBody().readAllBytes();
+            ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+            ex.getResponseHeaders().add("Content-Encoding", "gzip");
+            ex.sendResponseHeaders(200, 0);
+            try (OutputStream out = new java.util.zip.GZIPOutputStream(ex.getResponseBody())) {
+                out.write("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"mail jane.doe@example.com\"}}]}\n\n"
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+        });
+        LlmRouter r = router("");
+        HttpResponse<String> resp = post(r, "/gzip-stream", "{\"model\":\"gpt-4o\",\"stream\":true}");
+        assertEquals(502, resp.statusCode());
+        assertTrue(resp.body().contains("pii_scan_failed"), resp.body());
+        assertFalse(resp.body().contains("jane"), resp.body());
+        assertEquals(1, r.metrics().get("pii_failed_responses").asLong());
+    }
+
     private static HttpResponse<String> post(LlmRouter r, String path, String body) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(r.baseUrl() + path))
                 .header("Authorization", "Bearer " + r.config().localToken())
