@@ -62,24 +62,8 @@ final class TextFields {
     private void root(ObjectNode o) {
         each(o, "messages", this::message);
         content(o, "system");
-        textOrTexts(o, "prompt");
-        JsonNode input = o.get("input");
-        if (input != null && input.isTextual()) {
-            text(o, "input", Kind.TEXT);
-        } else if (input instanceof ArrayNode a) {
-            path.push("input");
-            for (int i = 0; i < a.size(); i++) {
-                path.push(i);
-                JsonNode e = a.get(i);
-                if (e.isTextual()) {
-                    textAt(a, i, Kind.TEXT);
-                } else if (e instanceof ObjectNode item) {
-                    item(item);
-                }
-                path.pop();
-            }
-            path.pop();
-        }
+        textOrList(o, "prompt", prompt -> { }); // completions: a string or strings (token arrays are numbers)
+        textOrList(o, "input", this::item); // Responses items, or embedding inputs
         text(o, "instructions", Kind.TEXT);
         each(o, "choices", c -> {
             object(c, "message", this::message);
@@ -111,6 +95,11 @@ final class TextFields {
 
     /** A string, or a list of parts (strings or typed blocks). */
     private void content(ObjectNode holder, String field) {
+        textOrList(holder, field, this::part);
+    }
+
+    /** A string, or a list of strings and objects (each object visited by {@code visitObject}). */
+    private void textOrList(ObjectNode holder, String field, java.util.function.Consumer<ObjectNode> visitObject) {
         JsonNode n = holder.get(field);
         if (n == null) {
             return;
@@ -119,17 +108,17 @@ final class TextFields {
             text(holder, field, Kind.TEXT);
             return;
         }
-        if (!(n instanceof ArrayNode parts)) {
+        if (!(n instanceof ArrayNode list)) {
             return;
         }
         path.push(field);
-        for (int i = 0; i < parts.size(); i++) {
+        for (int i = 0; i < list.size(); i++) {
             path.push(i);
-            JsonNode p = parts.get(i);
-            if (p.isTextual()) {
-                textAt(parts, i, Kind.TEXT);
-            } else if (p instanceof ObjectNode part) {
-                part(part);
+            JsonNode e = list.get(i);
+            if (e.isTextual()) {
+                textAt(list, i, Kind.TEXT);
+            } else if (e instanceof ObjectNode o) {
+                visitObject.accept(o);
             }
             path.pop();
         }
@@ -199,23 +188,6 @@ final class TextFields {
                     ((ArrayNode) parent).set((Integer) key, TextNode.valueOf(after));
                 }
             }
-        }
-    }
-
-    private void textOrTexts(ObjectNode holder, String field) {
-        JsonNode n = holder.get(field);
-        if (n != null && n.isTextual()) {
-            text(holder, field, Kind.TEXT);
-        } else if (n instanceof ArrayNode a) {
-            path.push(field);
-            for (int i = 0; i < a.size(); i++) {
-                if (a.get(i).isTextual()) {
-                    path.push(i);
-                    textAt(a, i, Kind.TEXT);
-                    path.pop();
-                }
-            }
-            path.pop();
         }
     }
 
