@@ -418,7 +418,8 @@ public final class Scanner {
             l--;
         }
         int r = at + 1;
-        while (r < to && r - at < 254 && (isLetterOrDigit(s.charAt(r)) || s.charAt(r) == '.' || s.charAt(r) == '-')) {
+        while (r < to && r - at < 254 && (isLetterOrDigit(s.charAt(r)) || s.charAt(r) == '.' || s.charAt(r) == '-'
+                || Validators.intlLetter(s.charAt(r)))) {
             r++;
         }
         while (r > at + 1 && (s.charAt(r - 1) == '.' || s.charAt(r - 1) == '-')) {
@@ -718,6 +719,6 @@ public final class Scanner {
      * in front of an address ({@code email=}, quotes) than part of it.
      */
     static boolean isLocalChar(char c) {
-        return isLetterOrDigit(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+        return isLetterOrDigit(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || Validators.intlLetter(c);
     }
 }

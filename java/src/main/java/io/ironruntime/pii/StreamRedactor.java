@@ -134,7 +134,22 @@ public final class StreamRedactor implements TextStream {
     /** Characters a detectable value can contain (spaces of grouped numbers are handled apart). */
     static boolean valueChar(char c) {
         return Scanner.isLetterOrDigit(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '@'
-                || c == ':' || c == '(' || c == ')';
+                || c == ':' || c == '(' || c == ')' || c >= 0x80 && alphabeticWord(c);
+    }
+
+    /**
+     * Letters of the scripts that write words between spaces (Latin, Greek, Cyrillic, ...): a word of
+     * them may still become an email's local part ({@code jürgen.müller@…}). Scripts written without
+     * spaces (Chinese, Japanese, Thai) are not held: a whole sentence would wait for its end.
+     */
+    private static boolean alphabeticWord(char c) {
+        if (!Character.isLetterOrDigit(c)) {
+            return false;
+        }
+        Character.UnicodeScript script = Character.UnicodeScript.of(c);
+        return script == Character.UnicodeScript.LATIN || script == Character.UnicodeScript.GREEK
+                || script == Character.UnicodeScript.CYRILLIC || script == Character.UnicodeScript.ARMENIAN
+                || script == Character.UnicodeScript.GEORGIAN || script == Character.UnicodeScript.COMMON;
     }
 
     private static boolean groupChar(char c) {

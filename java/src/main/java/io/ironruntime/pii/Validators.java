@@ -488,7 +488,7 @@ public final class Validators {
         for (int i = at + 1; i <= end; i++) {
             if (i < end && s.charAt(i) != '.') {
                 char c = s.charAt(i);
-                if (!(isAsciiLetter(c) || isDigit(c) || c == '-')) {
+                if (!(isAsciiLetter(c) || isDigit(c) || c == '-' || intlLetter(c))) {
                     return false;
                 }
                 continue;
@@ -503,7 +503,7 @@ public final class Validators {
                     return false;
                 }
                 for (int k = labelStart; k < end; k++) {
-                    if (!isAsciiLetter(s.charAt(k))) {
+                    if (!isAsciiLetter(s.charAt(k)) && !intlLetter(s.charAt(k))) {
                         return false; // TLD must be letters only
                     }
                 }
@@ -517,9 +517,14 @@ public final class Validators {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
 
-    /** RFC 5322 atext: ALPHA / DIGIT / "!#$%&'*+-/=?^_`{|}~". */
+    /** RFC 5322 atext: ALPHA / DIGIT / "!#$%&'*+-/=?^_`{|}~", and RFC 6531's non-ASCII letters and digits. */
     private static boolean isAtext(char c) {
-        return isAsciiLetter(c) || isDigit(c) || "!#$%&'*+-/=?^_`{|}~".indexOf(c) >= 0;
+        return isAsciiLetter(c) || isDigit(c) || "!#$%&'*+-/=?^_`{|}~".indexOf(c) >= 0 || intlLetter(c);
+    }
+
+    /** A letter or digit beyond ASCII: internationalised addresses (RFC 6531) and domains (IDNA) use them. */
+    static boolean intlLetter(char c) {
+        return c >= 0x80 && Character.isLetterOrDigit(c);
     }
 
     // ------------------------------------------------------------------ lookup

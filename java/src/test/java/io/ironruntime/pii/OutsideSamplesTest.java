@@ -65,10 +65,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * </ol>
  *
  * <p>Known gaps, not asserted: numbers and IBANs grouped with no-break spaces (U+00A0, U+202F, as
- * French typography and copied PDFs have them) are not found; email addresses with non-ASCII letters
- * are missed ({@code Pelé@example.com}) or cut ({@code jürgen.müller@example.de} gives
- * {@code ller@example.de}). Both need {@link StreamRedactor}'s hold-back to treat those characters
- * as part of a value too. Ofcom's drama mobile range (07700 900xxx) and ARCEP's fiction mobile range
+ * French typography and copied PDFs have them) are not found. Ofcom's drama mobile range (07700 900xxx) and ARCEP's fiction mobile range
  * (06 39 98 xx xx) are not valid numbers to libphonenumber and are not found.
  */
 class OutsideSamplesTest {

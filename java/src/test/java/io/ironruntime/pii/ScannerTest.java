@@ -23,6 +23,9 @@ class ScannerTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "Mail me at jane.doe+test@example.co.uk. Thanks|EMAIL|jane.doe+test@example.co.uk",
+        "Schreib an jürgen.müller@example.de bitte|EMAIL|jürgen.müller@example.de",
+        "écrivez à Pelé@exemple.fr.|EMAIL|Pelé@exemple.fr",
+        "почта иван@почта.рф|EMAIL|иван@почта.рф",
         "call +1 415 555 2671 today|PHONE|+1 415 555 2671",
         "office (415) 555-2671, ask for Bob|PHONE|(415) 555-2671",
         "card 4111 1111 1111 1111 exp 12/29|CREDIT_CARD|4111 1111 1111 1111",

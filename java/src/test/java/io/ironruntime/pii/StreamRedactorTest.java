@@ -97,6 +97,22 @@ class StreamRedactorTest {
     }
 
     @Test
+    void internationalAddressesSplitAnywhereAreCaughtWholeAndUnspacedScriptsAreNotHeld() {
+        String text = "Schreib an jürgen.müller@example.de oder josé.garcía@empresa.es, gracias. Пишите иван@почта.рф";
+        String expected = "Schreib an [EMAIL_REDACTED] oder [EMAIL_REDACTED], gracias. Пишите [EMAIL_REDACTED]";
+        assertEquals(expected, whole(text));
+        for (int k = 0; k <= text.length(); k++) {
+            for (int m = k; m <= text.length(); m++) {
+                StreamRedactor r = redactor(new ArrayList<>());
+                String out = r.push(text.substring(0, k)) + r.push(text.substring(k, m)) + r.push(text.substring(m)) + r.finish();
+                assertEquals(expected, out, "split at " + k + "/" + m);
+            }
+        }
+        StreamRedactor cjk = redactor(new ArrayList<>());
+        assertEquals("你好，请把报告发给我", cjk.push("你好，请把报告发给我"), "Chinese text is emitted at once");
+    }
+
+    @Test
     void aCustomPatternSplitAnywhereIsHeldUntilItCanNoLongerGrow() {
         CustomPattern emp = new CustomPattern("EMPLOYEE_ID", java.util.regex.Pattern.compile("EMP-\\d{6}\\b"), null);
         CustomPattern project = new CustomPattern("PROJECT", java.util.regex.Pattern.compile("Project (Falcon|Osprey)"), null);
