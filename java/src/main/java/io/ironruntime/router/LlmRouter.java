@@ -164,7 +164,7 @@ public final class LlmRouter implements AutoCloseable {
 
     /** Counters, tokens and money so far, as JSON (dollars as numbers). */
     public ObjectNode metrics() {
-        return RouterMetrics.of(stats, accounting, pii == null ? null : pii.audit, events);
+        return RouterMetrics.of(stats, accounting, pii == null ? PiiAudit.OFF : pii.audit, events);
     }
 
     /** Events not yet delivered (budget alerts, PII detections): waits up to {@code timeoutMillis} for the first. */

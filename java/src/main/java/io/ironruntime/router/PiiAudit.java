@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class PiiAudit {
     static final String EVENT = "pii_detected";
+    /** The counters of a router with PII handling off: all zero, for the same metrics keys. */
+    static final PiiAudit OFF = new PiiAudit(PiiMode.OFF, new EventQueue(1), null);
 
     private final String action;
     private final EventQueue events;
@@ -43,7 +45,8 @@ final class PiiAudit {
             case MASK -> "masked";
             case HASH -> "hashed";
             case BLOCK -> "blocked";
-            default -> "detected";
+            case DETECT -> "detected";
+            case OFF -> "off";
         };
         this.events = events;
         this.store = store;

@@ -1,6 +1,6 @@
 package io.ironruntime.router;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.ironruntime.Json;
 import io.ironruntime.config.PiiConfig;
 import io.ironruntime.events.EventQueue;
@@ -13,7 +13,11 @@ import io.ironruntime.pii.Redactor;
 import io.ironruntime.pii.Scanner;
 import io.ironruntime.provider.ErrorReply;
 import io.ironruntime.state.LedgerStore;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -39,21 +43,37 @@ final class PiiGuard {
         return config.mode() == PiiMode.BLOCK;
     }
 
-    /** The request stage: runs on JSON bodies before anything leaves the machine. */
+    /**
+     * The request stage: runs before anything leaves the machine. A JSON body is scanned in its text
+     * fields. A body the JSON stage left alone because of its label is checked anyway: JSON under
+     * another type as JSON (the provider may well read it so), other text as text. Binary and
+     * multipart bodies (audio, images, file uploads) pass as they are.
+     */
     ErrorReply admit(ProxyRequest r) {
         if (!config.scansRequests() || r.body == null || r.body.length == 0) {
             return null;
         }
-        if (r.json == null) {
-            return admitUnparsed(r);
+        JsonNode tree = r.json;
+        String text = null;
+        if (tree == null) {
+            String ct = r.header("Content-Type");
+            String type = ct == null ? "" : ct.toLowerCase(Locale.ROOT);
+            if (!(type.isEmpty() || type.startsWith("text/") || type.contains("json") || type.contains("x-www-form-urlencoded"))) {
+                return null;
+            }
+            try {
+                text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(r.body)).toString();
+            } catch (CharacterCodingException e) {
+                return type.isEmpty() ? null : ErrorReply.badRequest("pii_scan_failed", "The request body is labelled "
+                        + RequestStages.printable(ct) + " but is not UTF-8 text, so it could not be checked for PII and was not sent");
+            }
+            JsonNode parsed = Json.readOrNull(text);
+            tree = parsed != null && parsed.isContainerNode() ? parsed : null;
         }
         Set<String> found = new TreeSet<>();
-        boolean changed;
+        byte[] rewritten;
         try {
-            changed = TextFields.rewriteBody(r.json, (path, text, kind) -> redact(text, kind, f -> {
-                found.add(f.type());
-                audit.record(r.id, "request", path.toString(), f);
-            }));
+            rewritten = tree != null ? rewriteTree(r.id, tree, found) : rewriteText(r.id, text, found);
         } catch (RuntimeException e) { // fail closed: a request that could not be checked is not sent
             audit.failedScans.increment();
             return new ErrorReply(500, "server_error", "api_error", "pii_scan_failed", "The router could not check"
@@ -65,55 +85,27 @@ final class PiiGuard {
             return blocked("The request was not sent: it contains " + String.join(", ", found)
                     + " (pii='block'). Remove those values, or use pii='redact' to send them as placeholders.");
         }
-        if (changed) {
-            try {
-                r.body = Json.MAPPER.writeValueAsBytes(r.json);
-            } catch (JsonProcessingException e) {
-                return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded after redaction");
-            }
+        if (rewritten != null) {
+            r.body = rewritten;
         }
         return null;
     }
 
-    /**
-     * A body the JSON stage did not parse because its content type is not JSON. Text that leaves the
-     * machine is checked whatever its label: JSON under another type is scanned as JSON (the provider
-     * may well read it as JSON), other text as text. Binary and multipart bodies (audio, images, file
-     * uploads) are passed as they are.
-     */
-    private ErrorReply admitUnparsed(ProxyRequest r) {
-        String ct = r.header("Content-Type");
-        String type = ct == null ? "" : ct.toLowerCase(java.util.Locale.ROOT);
-        if (!(type.isEmpty() || type.startsWith("text/") || type.contains("json") || type.contains("x-www-form-urlencoded"))) {
-            return null;
-        }
-        String text;
-        try {
-            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(r.body)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            return type.isEmpty() ? null : ErrorReply.badRequest("pii_scan_failed", "The request body is labelled "
-                    + RequestStages.printable(ct) + " but is not UTF-8 text, so it could not be checked for PII and was not sent");
-        }
-        com.fasterxml.jackson.databind.JsonNode json = Json.readOrNull(text);
-        if (json != null && json.isContainerNode()) {
-            r.json = json;
-            ErrorReply reply = admit(r); // scans the parsed body; rewrites r.body when it changes
-            r.json = null; // the later stages keep treating the body as what its label says
-            return reply;
-        }
-        Set<String> found = new TreeSet<>();
+    /** Rewrites the text fields of a body in place; returns its new encoding, or null when nothing changed. */
+    private byte[] rewriteTree(String requestId, JsonNode tree, Set<String> found) {
+        boolean changed = TextFields.rewriteBody(tree, (path, t, kind) -> redact(t, kind, f -> {
+            found.add(f.type());
+            audit.record(requestId, "request", path.toString(), f);
+        }));
+        return changed ? ResponsePii.write(tree).getBytes(StandardCharsets.UTF_8) : null;
+    }
+
+    private byte[] rewriteText(String requestId, String text, Set<String> found) {
         String out = redact(text, TextFields.Kind.TEXT, f -> {
             found.add(f.type());
-            audit.record(r.id, "request", "body", f);
+            audit.record(requestId, "request", "body", f);
         });
-        if (blocks() && !found.isEmpty()) {
-            audit.blockedRequests.increment();
-            return blocked("The request was not sent: it contains " + String.join(", ", found) + " (pii='block').");
-        }
-        if (!out.equals(text)) {
-            r.body = out.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        }
-        return null;
+        return out.equals(text) ? null : out.getBytes(StandardCharsets.UTF_8);
     }
 
     /** The rewriter of one response, or null when responses are not scanned. */

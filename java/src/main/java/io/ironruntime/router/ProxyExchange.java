@@ -1,5 +1,6 @@
 package io.ironruntime.router;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.ironruntime.provider.ErrorReply;
 import io.ironruntime.provider.ProviderErrors;
 import io.ironruntime.provider.SseEvent;
@@ -515,7 +516,9 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             if (responsePii == null) {
                 out.accept(metered);
             } else {
-                responsePii.onEvent(metered, out);
+                // The meter parsed the event already; its tree serves when it forwarded the event as it was.
+                JsonNode parsed = request.charge != null && metered == event ? request.charge.meter.lastParsed() : null;
+                responsePii.onEvent(metered, parsed, out);
             }
         }
 

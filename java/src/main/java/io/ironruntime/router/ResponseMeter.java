@@ -27,6 +27,8 @@ final class ResponseMeter {
     private final ResponseText text = new ResponseText();
     private final boolean hideUsage;
     private boolean sawEnd;
+    /** The parsed data of the event read last (null when it had none or was not JSON). */
+    private JsonNode lastParsed;
 
     ResponseMeter(boolean hideUsage) {
         this.hideUsage = hideUsage;
@@ -34,6 +36,7 @@ final class ResponseMeter {
 
     /** Reads an event; returns what the client gets instead (the same event, a rewrite, or null to drop it). */
     SseEvent onEvent(SseEvent event) {
+        lastParsed = null;
         String data = event.data();
         if (data == null) {
             return event;
@@ -43,6 +46,7 @@ final class ResponseMeter {
             return event;
         }
         JsonNode root = Json.readOrNull(data);
+        lastParsed = root;
         if (root != null && END_EVENTS.contains(root.path("type").asText(""))) {
             sawEnd = true;
         }
@@ -56,6 +60,15 @@ final class ResponseMeter {
             return null;
         }
         return data.contains("\"usage\"") ? SseEvent.of(event.event(), withoutNullUsage(data)) : event;
+    }
+
+    /**
+     * The tree of the event read last, for a reader after this one (the PII rewriter) to use instead of
+     * parsing it again. Meaningful only when the event was forwarded unchanged. Nothing here keeps
+     * references into it, so the reader may change it.
+     */
+    JsonNode lastParsed() {
+        return lastParsed;
     }
 
     void onBody(byte[] json) {

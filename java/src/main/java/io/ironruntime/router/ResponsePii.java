@@ -30,6 +30,8 @@ final class ResponsePii {
     private final ResponsesEvents responses;
     /** Log probabilities spell out the original tokens: withheld whenever text may be rewritten or blocked. */
     private final boolean withholdLogprobs;
+    /** Rewrites whole texts, auditing what it finds where it finds it. */
+    private final TextFields.Rewriter audited;
 
     /** The response must not reach the client (block mode, or the scan itself failed). */
     static final class Refused extends RuntimeException {
@@ -47,6 +49,7 @@ final class ResponsePii {
         this.guard = guard;
         this.requestId = requestId;
         this.withholdLogprobs = guard.redactor.mode().rewrites() || guard.blocks();
+        this.audited = (path, text, kind) -> guard.redact(text, kind, audit(path.toString()));
         this.texts = new StreamTexts(guard, this::audit);
         this.chat = new ChatChunks(texts);
         this.messages = new MessagesEvents(texts, guard, this::audit);
@@ -71,7 +74,7 @@ final class ResponsePii {
             String out = guard.redact(text, TextFields.Kind.TEXT, audit("body"));
             return out.equals(text) ? json : out.getBytes(StandardCharsets.UTF_8);
         }
-        boolean changed = TextFields.rewriteBody(root, (path, text, kind) -> guard.redact(text, kind, audit(path.toString())));
+        boolean changed = TextFields.rewriteBody(root, audited);
         if (withholdLogprobs) {
             changed |= withholdLogprobs(root);
         }
@@ -80,6 +83,11 @@ final class ResponsePii {
 
     /** Emits what the client gets for {@code e}: maybe flushed text first, then the event (rewritten or not). */
     void onEvent(SseEvent e, Consumer<SseEvent> out) {
+        onEvent(e, null, out);
+    }
+
+    /** @param parsed {@code e}'s data already parsed, or null to parse it here */
+    void onEvent(SseEvent e, JsonNode parsed, Consumer<SseEvent> out) {
         try {
             String data = e.data();
             if (data == null) {
@@ -91,7 +99,7 @@ final class ResponsePii {
                 out.accept(e);
                 return;
             }
-            JsonNode root = Json.readOrNull(data);
+            JsonNode root = parsed != null ? parsed : Json.readOrNull(data);
             if (!(root instanceof ObjectNode o)) {
                 String red = guard.redact(data, TextFields.Kind.TEXT, audit("data"));
                 out.accept(red.equals(data) ? e : SseEvent.of(e.event(), red));
@@ -109,7 +117,7 @@ final class ResponsePii {
             } else if (type.equals("error") || o.has("error")) {
                 changed = false;
             } else {
-                changed = TextFields.rewriteBody(o, (path, text, kind) -> guard.redact(text, kind, audit(path.toString())));
+                changed = TextFields.rewriteBody(o, audited);
             }
             if (withholdLogprobs) {
                 changed |= withholdLogprobs(o);

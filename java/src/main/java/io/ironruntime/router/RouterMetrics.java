@@ -62,13 +62,7 @@ final class RouterMetrics {
             mo.put("cost", Money.picosToDollars(m.costPicos.sum()));
             mo.put("cost_picos", m.costPicos.sum());
         }
-        if (pii != null) {
-            pii.addTo(o);
-        } else {
-            o.put("pii_detections", 0);
-            o.putObject("pii_detections_by_type");
-            o.put("pii_action", "off");
-        }
+        pii.addTo(o);
         return o;
     }
 }
