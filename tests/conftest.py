@@ -79,6 +79,10 @@ def _module_router(oai, ant, **extra):
             read_timeout=20,
             connect_timeout=5,
             unknown_model="allow",  # scenario models like gpt-4o-fake-slow-5 have no price
+            # Shared by a whole module: one test's error storm must not open a circuit for the next,
+            # and errors pass straight through. test_resilience.py covers both with routers of its own.
+            max_retries=0,
+            circuit_breaker=False,
             **extra,
         )
 

@@ -413,3 +413,166 @@ def test_nousage_stream(up):
     delta = [d for d in sent if d["type"] == "message_delta"][0]
     assert "usage" not in start["message"] and "usage" not in delta
     assert delta["delta"]["stop_reason"] == "end_turn" and up.last.usage is None
+
+
+# ---------------------------------------------------------------- fault injection: script, abort, hangup, retry, blackhole
+
+def _status(up, path="/v1/chat/completions", scenario=None, model="gpt-4o"):
+    """One raw request; (status, headers) or the exception the connection ended with."""
+    conn = http.client.HTTPConnection("127.0.0.1", up.port, timeout=5)
+    headers = {"content-type": "application/json"}
+    if scenario is not None:
+        headers["x-fake-scenario"] = scenario
+    try:
+        if path == "/v1/models":
+            conn.request("GET", path, headers=headers)
+        else:
+            conn.request("POST", path, body=json.dumps({"model": model, "messages": MSG}).encode(), headers=headers)
+        r = conn.getresponse()
+        r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}
+    except (ConnectionError, http.client.HTTPException) as e:
+        return e, None
+    finally:
+        conn.close()
+
+
+def _raw_bytes(up, scenario):
+    """Send one request on a plain socket and read until the server ends the connection."""
+    body = json.dumps({"model": "gpt-4o", "messages": MSG}).encode()
+    with socket.create_connection(("127.0.0.1", up.port), timeout=5) as s:
+        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"x-fake-scenario: %s\r\nContent-Length: %d\r\n\r\n%s" % (scenario.encode(), len(body), body))
+        data = b""
+        while True:
+            chunk = s.recv(65536)  # ConnectionResetError on RST
+            if not chunk:
+                return data
+            data += chunk
+
+
+def test_abort_resets_without_a_byte(up):
+    with pytest.raises(ConnectionResetError):
+        _raw_bytes(up, "abort")
+    assert up.wait_idle(3)
+    rec = up.last
+    assert rec.outcome == "aborted" and rec.status is None and rec.scenario == {"abort": None}
+    with pytest.raises(openai.APIConnectionError):
+        oai(up).chat.completions.create(model="gpt-4o-fake-abort", messages=MSG)
+    assert up.wait_idle(3) and up.last.outcome == "aborted"
+    assert up.count() == 2
+
+
+def test_hangup_closes_cleanly_without_a_byte(up):
+    assert _raw_bytes(up, "hangup") == b""  # FIN, no reset, nothing sent
+    assert up.wait_idle(3)
+    rec = up.last
+    assert rec.outcome == "hung_up" and rec.status is None and rec.scenario == {"hangup": None}
+    err, _ = _status(up, scenario="hangup")
+    assert isinstance(err, http.client.RemoteDisconnected)
+    with pytest.raises(anthropic.APIConnectionError):
+        ant(up).messages.create(model="claude-x-fake-hangup", max_tokens=1, messages=MSG)
+    assert up.wait_idle(3) and [r.outcome for r in up.requests] == ["hung_up"] * 3
+
+
+def test_retry_headers(up):
+    st, h = _status(up, scenario="error:429,retryms:150")
+    assert st == 429 and h["retry-after-ms"] == "150" and h["retry-after"] == "2"
+    st, h = _status(up, scenario="error:503,retry:0")
+    assert st == 503 and h["retry-after"] == "0" and "retry-after-ms" not in h
+    st, h = _status(up, model="gpt-4o-fake-error-529-retry-0-retryms-0")
+    assert st == 529 and h["retry-after"] == "0" and h["retry-after-ms"] == "0"
+    st, h = _status(up, scenario="ratelimit,retry:0.5,retryms:500")
+    assert st == 429 and h["retry-after"] == "0.5" and h["retry-after-ms"] == "500"
+    st, h = _status(up, scenario="error:500")
+    assert st == 500 and "retry-after" not in h and "retry-after-ms" not in h
+    assert up.requests[0].response_headers["retry-after-ms"] == "150"
+    with pytest.raises(openai.RateLimitError) as ei:
+        oai(up).chat.completions.create(model="gpt-4o", messages=MSG,
+                                        extra_headers={"x-fake-scenario": "ratelimit,retryms:20"})
+    assert ei.value.response.headers["retry-after-ms"] == "20"
+
+
+def test_script_queue(up):
+    assert up.script("error:503,retry:0.2", "abort", None) is up
+    up.script("", "hangup")
+    assert up.scripted_left == 5
+    st, h = _status(up, scenario="error:500")  # the script wins over the request's own scenario
+    assert st == 503 and h["retry-after"] == "0.2"
+    assert up.last.scenario == {"error": "503", "retry": "0.2"} and up.last.scripted == "error:503,retry:0.2"
+    err, _ = _status(up, path="/v1/models")  # any path takes the next entry
+    assert type(err) is ConnectionResetError  # an RST (http.client's RemoteDisconnected would be a FIN)
+    assert up.wait_idle(3) and up.last.outcome == "aborted" and up.last.scenario == {"abort": None}
+    st, _ = _status(up, model="gpt-4o-fake-error-500")  # None: the request's own scenario
+    assert st == 500 and up.last.scenario == {"error": "500"} and up.last.scripted is None
+    st, _ = _status(up)  # "": normal, own (empty) scenario
+    assert st == 200 and up.last.scenario == {}
+    assert up.scripted_left == 1
+    err, _ = _status(up, path="/v1/embeddings")
+    assert isinstance(err, http.client.RemoteDisconnected) and up.wait_idle(3) and up.last.outcome == "hung_up"
+    assert up.scripted_left == 0
+    st, _ = _status(up, scenario="error:502")  # queue empty: own scenarios again
+    assert st == 502 and up.last.scripted is None
+    st, _ = _status(up)
+    assert st == 200
+    assert [r.status for r in up.requests] == [503, None, 500, 200, None, 502, 200]
+    # clear() and fresh() empty the queue
+    up.script("abort", "abort")
+    up.clear()
+    assert up.scripted_left == 0 and up.count() == 0
+    assert _status(up)[0] == 200
+    up.script("error:500")
+    assert up.fresh(0.01).scripted_left == 0
+    assert _status(up)[0] == 200 and up.count() == 1
+
+
+def test_script_queue_is_thread_safe(up):
+    import threading
+
+    up.script(*(["error:503"] * 20 + [None] * 20))
+    results = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(5):
+            st, _ = _status(up)
+            with lock:
+                results.append(st)
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert len(results) == 50 and up.scripted_left == 0
+    assert results.count(503) == 20 and results.count(200) == 30
+    # arrival order: the first 20 recorded requests got the 503 entries
+    assert [r.scripted for r in up.requests] == ["error:503"] * 20 + [None] * 30
+    assert all(r.status == 503 for r in up.requests[:20])
+
+
+def test_count(up):
+    assert up.count() == 0
+    oai(up).chat.completions.create(model="gpt-4o", messages=MSG)
+    oai(up).chat.completions.create(model="gpt-4o", messages=MSG)
+    oai(up).models.list()
+    assert up.count() == 3
+    assert up.count("/v1/chat/completions") == 2 and up.count("/v1/models") == 1
+    assert up.count("/v1/responses") == 0
+
+
+def test_blackhole_connect_times_out():
+    with FakeUpstream.blackhole() as origin:
+        assert origin.startswith("http://127.0.0.1:")
+        host, port = origin[len("http://"):].rsplit(":", 1)
+        t0 = time.monotonic()
+        with pytest.raises(socket.timeout):
+            socket.create_connection((host, int(port)), timeout=0.5)
+        assert 0.4 < time.monotonic() - t0 < 3
+        # the SDKs see a connect timeout too
+        c = openai.OpenAI(base_url=origin + "/v1", api_key="k", max_retries=0,
+                          timeout=openai.Timeout(5, connect=0.3))
+        t0 = time.monotonic()
+        with pytest.raises(openai.APITimeoutError):
+            c.models.list()
+        assert time.monotonic() - t0 < 3

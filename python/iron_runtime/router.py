@@ -37,6 +37,11 @@ _ALERT_POLL_MS = 200
 # Event types delivered to on_budget_alert / on_pii_detected callbacks.
 _BUDGET_ALERT = "budget_threshold_reached"
 _PII_DETECTED = "pii_detected"
+_CIRCUIT_CHANGED = "circuit_state_changed"
+_CIRCUIT_KEYS = ("failure_threshold", "failure_rate", "window", "minimum_calls", "recovery_timeout",
+                 "half_open_probes")
+_BACKOFF_KEYS = ("base_delay", "max_delay", "max_retry_after")
+_RATE_KEYS = ("rpm", "tpm")
 
 ProviderKey = Union[str, Mapping[str, Optional[str]]]
 
@@ -95,6 +100,53 @@ def _seconds(name: str, value: Any) -> float:
     if not (seconds > 0 and math.isfinite(seconds)):
         raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")
     return seconds
+
+
+def _non_negative_seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number of seconds, not {_type_name(value)}")
+    seconds = float(value)
+    if not (seconds >= 0 and math.isfinite(seconds)):
+        raise ConfigurationError(f"{name} must be zero or a positive number of seconds, got {value!r}")
+    return seconds
+
+
+def _opt_seconds(name: str, value: Any) -> Optional[float]:
+    return None if value is None else _seconds(name, value)
+
+
+def _settings_dict(name: str, value: Any, keys: Tuple[str, ...], example: str) -> Dict[str, Any]:
+    """A dict of numeric settings: types checked here, ranges by the engine (one message each)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a dict like {example}, not {_type_name(value)}")
+    out: Dict[str, Any] = {}
+    for key, v in value.items():
+        if key not in keys:
+            raise ConfigurationError(f"{name} has an unknown setting {key!r} (known: {', '.join(keys)})")
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, Real):
+            raise TypeError(f"{name}[{key!r}] must be a number, not {_type_name(v)}")
+        out[key] = v if isinstance(v, int) else float(v)
+    return out
+
+
+def _circuit_breaker(value: Any) -> Union[bool, Dict[str, Any]]:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return True
+    return _settings_dict("circuit_breaker", value, _CIRCUIT_KEYS, "{'failure_threshold': 5, 'recovery_timeout': 30}")
+
+
+def _rate_limits(value: Any) -> Optional[Dict[str, Any]]:
+    if value is None:
+        return None
+    limits = _settings_dict("rate_limits", value, _RATE_KEYS, "{'rpm': 500, 'tpm': 200000}")
+    for key, v in limits.items():
+        if not isinstance(v, int):
+            raise TypeError(f"rate_limits[{key!r}] must be an int, not {_type_name(v)}")
+    return limits
 
 
 def _provider_key(value: Any) -> Union[None, str, Dict[str, str]]:
@@ -302,7 +354,16 @@ class LlmRouter:
         anthropic_base_url: Optional[str] = None,
         max_request_bytes: int = 32 * 1024 * 1024,
         connect_timeout: float = 10.0,
-        read_timeout: float = 600.0,
+        first_byte_timeout: Optional[float] = None,
+        idle_timeout: Optional[float] = None,
+        total_timeout: float = 900.0,
+        read_timeout: Optional[float] = None,
+        circuit_breaker: Union[bool, Mapping[str, float], None] = True,
+        max_retries: int = 2,
+        retry_backoff: Optional[Mapping[str, float]] = None,
+        rate_limits: Optional[Mapping[str, int]] = None,
+        max_in_flight: int = 1024,
+        queue_timeout: float = 30.0,
         budget: Optional[float] = None,
         budget_id: Optional[str] = None,
         state_dir: Union[str, "os.PathLike[str]", None] = None,
@@ -331,8 +392,30 @@ class LlmRouter:
             openai_base_url: upstream OpenAI origin (default ``https://api.openai.com``).
             anthropic_base_url: upstream Anthropic origin (default ``https://api.anthropic.com``).
             max_request_bytes: larger request bodies are refused with 413.
-            connect_timeout: seconds to wait for an upstream connection.
-            read_timeout: seconds of upstream inactivity before answering 504.
+            connect_timeout: seconds to open a provider connection (TCP and TLS).
+            first_byte_timeout: seconds from sending a request to the response head (a
+                non-streamed answer arrives whole, so this bounds its generation too);
+                default 120.
+            idle_timeout: seconds a started response may go without new data; default 120.
+            total_timeout: seconds the whole call may take, retries included.
+                Each timeout ends in a provider-shaped 504, or an error event when a
+                stream already started; the partial cost is charged.
+            read_timeout: sets ``first_byte_timeout`` and ``idle_timeout`` together
+                (when those are not given).
+            circuit_breaker: per upstream (provider + origin): ``True`` (defaults),
+                ``False``, or a dict of ``failure_threshold`` (5 consecutive failures),
+                ``failure_rate`` (0.5 of the last ``window`` = 20 calls, once there are
+                ``minimum_calls`` = 10), ``recovery_timeout`` (30 s open, then
+                ``half_open_probes`` = 3 probes). While open: 503 with Retry-After.
+            max_retries: retries of a connect failure, a reset before the response, or a
+                429/500/502/503/504/529 answer, before anything reached the client.
+            retry_backoff: ``{"base_delay": 0.5, "max_delay": 8, "max_retry_after": 60}``:
+                full-jitter exponential backoff; a provider's Retry-After wins, unless it
+                asks for more than ``max_retry_after`` (then its answer is passed on).
+            rate_limits: ``{"rpm": 500, "tpm": 200000}``; over a limit requests get 429
+                with ``Retry-After`` and the provider's rate-limit headers.
+            max_in_flight: provider calls running at once; later requests queue.
+            queue_timeout: seconds a queued request waits before it gets 429.
             budget: the hard budget in US dollars; None means unlimited (spend is still
                 tracked). Requests that could overspend it are refused with HTTP 402.
             budget_id: a name under which spend accumulates across restarts and across
@@ -395,7 +478,17 @@ class LlmRouter:
             "anthropic_base_url": _opt_str("anthropic_base_url", anthropic_base_url),
             "max_request_bytes": _int("max_request_bytes", max_request_bytes, 1),
             "connect_timeout": _seconds("connect_timeout", connect_timeout),
-            "read_timeout": _seconds("read_timeout", read_timeout),
+            "first_byte_timeout": _opt_seconds("first_byte_timeout", first_byte_timeout),
+            "idle_timeout": _opt_seconds("idle_timeout", idle_timeout),
+            "total_timeout": _seconds("total_timeout", total_timeout),
+            "read_timeout": _opt_seconds("read_timeout", read_timeout),
+            "circuit_breaker": _circuit_breaker(circuit_breaker),
+            "max_retries": _int("max_retries", max_retries, 0, 10),
+            "retry_backoff": None if retry_backoff is None else _settings_dict(
+                "retry_backoff", retry_backoff, _BACKOFF_KEYS, "{'base_delay': 0.5, 'max_delay': 8}"),
+            "rate_limits": _rate_limits(rate_limits),
+            "max_in_flight": _int("max_in_flight", max_in_flight, 1, 100_000),
+            "queue_timeout": _non_negative_seconds("queue_timeout", queue_timeout),
             "budget": None if budget is None else _dollars("budget", budget),
             "budget_id": _opt_str("budget_id", budget_id),
             "state_dir": _opt_path("state_dir", state_dir),
@@ -590,6 +683,17 @@ class LlmRouter:
         ``timestamp_ms`` and ``request_id``. Delivered like :meth:`on_budget_alert`.
         """
         return self._subscribe("on_pii_detected", _PII_DETECTED, fn)
+
+    def on_circuit_change(self, fn: Callable[[Dict[str, Any]], Any]) -> Callable[[Dict[str, Any]], Any]:
+        """Call ``fn(event)`` when an upstream's circuit changes state (usable as a decorator).
+
+        ``event`` is a dict with ``type`` (``"circuit_state_changed"``), ``upstream``
+        (``"openai@https://api.openai.com"``), ``provider``, ``origin``, ``from`` and
+        ``to`` (``"closed"``, ``"open"``, ``"half_open"``), ``reason``, ``retry_after``
+        (seconds, when it opened), ``event_id`` and ``timestamp_ms``. Delivered like
+        :meth:`on_budget_alert`. The current states are in ``metrics()["circuits"]``.
+        """
+        return self._subscribe("on_circuit_change", _CIRCUIT_CHANGED, fn)
 
     def _subscribe(self, method: str, event_type: str, fn: Any) -> Any:
         if not callable(fn):

@@ -16,7 +16,10 @@ Scenarios are chosen per request, either with a header
     delay:S      seconds between SSE events (default: FakeUpstream(event_delay=...))
     error:N      answer with HTTP status N and a provider-shaped error body
     ratelimit    same as error:429 (with retry-after and x-ratelimit-* headers)
-    retry:S      value of the retry-after header on error responses (default 2 for 429/503/529)
+    retry:S      value of the retry-after header on error responses (default 2 for 429/503/529;
+                 an explicit value always wins, ``retry:0`` sends "0")
+    retryms:MS   error:N / ratelimit: also send ``retry-after-ms: MS`` (OpenAI style); retry-after
+                 is still sent as above
     slow:S       sleep S seconds before sending the response head
     stall:S      stream: send the head and the first event, then go silent for S seconds
     drop:N       stream: send N events, then close the socket (no terminating chunk)
@@ -34,6 +37,28 @@ Scenarios are chosen per request, either with a header
     gzip         gzip JSON responses when the request accepts gzip (as the real APIs do)
     gzipalways   gzip JSON responses even when the request did not ask for it
     closedelim   stream: no chunked framing; the body ends when the server closes the connection
+    abort        after reading the request, reset the connection (RST, SO_LINGER 0) without
+                 sending a byte of a response (outcome "aborted"; after slow:S when both are given)
+    hangup       after reading the request, close the connection cleanly (FIN) without sending
+                 a byte of a response (outcome "hung_up"; after slow:S when both are given)
+
+Scripted scenarios: ``up.script("error:503,retry:0.2", "abort", None)`` queues
+scenarios for the next requests. Each request that arrives (any path, in arrival
+order) takes the first queued entry and uses it *instead of* its own header/model
+scenario; ``None`` or ``""`` means "answer this one normally, with its own
+scenario". Once the queue is empty requests use their own scenarios again.
+``up.scripted_left`` is the number of entries still queued; ``clear()`` and
+``fresh()`` empty the queue. ``rec.scenario`` is the scenario applied and
+``rec.scripted`` the queued entry it came from (None: the request's own).
+
+``up.count(path=None)`` is the number of requests recorded (only those whose path
+equals ``path`` when given).
+
+Connect timeouts: ``with FakeUpstream.blackhole() as origin:`` yields
+``"http://127.0.0.1:PORT"`` of a listener whose accept backlog is full and which
+never accepts, so a new connect() gets no answer to its SYN and hangs until the
+client's connect timeout (Linux; the helper checks that a probe connect does not
+complete within 0.2 s and raises RuntimeError otherwise).
 
 Output bounds are honoured like the real APIs do: Chat Completions
 ``max_completion_tokens`` (else ``max_tokens``), Responses ``max_output_tokens``,
@@ -83,17 +108,21 @@ streaming), Responses ``logprobs`` of each ``output_text.delta``, of
 ``output_item.done``, ``response.completed`` and the non-stream body).
 
 Every request is recorded (``up.requests``); every response's outcome
-("completed", "client_gone", "dropped", "reset", "stopped") is recorded on it,
-so a test can see that the client went away mid-stream
+("completed", "client_gone", "dropped", "reset", "aborted", "hung_up", "stopped")
+is recorded on it, so a test can see that the client went away mid-stream
 (``up.wait_stream_closed(timeout)``).
 """
 
 from __future__ import annotations
 
 import base64
+import collections
+import contextlib
+import errno
 import gzip
 import http.server
 import json
+import os
 import re
 import select
 import socket
@@ -416,7 +445,8 @@ class RecordedRequest:
         self.events: List[str] = []  # raw SSE text of every event sent
         self.started_at: Optional[float] = None
         self.ended_at: Optional[float] = None
-        self.outcome: Optional[str] = None  # completed | client_gone | dropped | reset | stopped
+        self.outcome: Optional[str] = None  # completed | client_gone | dropped | reset | aborted | hung_up | stopped
+        self.scripted: Optional[str] = None  # the up.script(...) entry applied (None: the request's own scenario)
 
     @property
     def query_params(self) -> Dict[str, List[str]]:
@@ -666,12 +696,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return h
 
     def _error(self, rec: RecordedRequest, provider: str, status: int, message: str,
-               retry_after: Optional[str] = None, etype: Optional[str] = None) -> None:
+               retry_after: Optional[str] = None, etype: Optional[str] = None,
+               retry_after_ms: Optional[str] = None) -> None:
         extra = self._base_headers(rec, provider)
         if retry_after is None and status in (429, 503, 529):
             retry_after = "2"
-        if retry_after is not None:
+        if retry_after is not None:  # an explicit value ("0" included) wins over the default
             extra.append(("retry-after", retry_after))
+        if retry_after_ms is not None:
+            extra.append(("retry-after-ms", retry_after_ms))
         if status == 429:
             extra = [(k, "0" if k == "x-ratelimit-remaining-requests" else v) for k, v in extra]
         if provider == "anthropic":
@@ -697,7 +730,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         fake = self.server.fake
         provider = self._provider_for(rec)
         body = rec.json if isinstance(rec.json, dict) else {}
-        opts = parse_scenario(rec.headers.get("x-fake-scenario"), body.get("model"))
+        if rec.scripted is not None:  # up.script(...): instead of the request's own scenario
+            opts = parse_scenario(rec.scripted)
+        else:
+            opts = parse_scenario(rec.headers.get("x-fake-scenario"), body.get("model"))
         rec.scenario = opts
 
         if fake.handler is not None:
@@ -708,10 +744,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if slow > 0:
             self._wait(slow)
 
+        if "abort" in opts or "hangup" in opts:  # not a byte of a response: RST or FIN
+            rst = "abort" in opts
+            rec.outcome = "aborted" if rst else "hung_up"
+            self._abort(rst=rst)
+            rec.ended_at = time.monotonic()
+            return
+
         if "error" in opts:
             status = int(_num(opts, "error", 500))
             retry = opts.get("retry")
-            self._error(rec, provider, status, "fake upstream error %d (scenario)" % status, retry_after=retry)
+            self._error(rec, provider, status, "fake upstream error %d (scenario)" % status, retry_after=retry,
+                        retry_after_ms=opts.get("retryms"))
             return
 
         try:
@@ -1226,6 +1270,7 @@ class FakeUpstream:
         self._lock = threading.RLock()  # predicates of wait_until may read the records again
         self._cond = threading.Condition(self._lock)
         self._requests: List[RecordedRequest] = []
+        self._script: "collections.deque[Optional[str]]" = collections.deque()  # up.script(...) entries
         self._conns: set = set()
         self._stopping = threading.Event()
 
@@ -1295,6 +1340,8 @@ class FakeUpstream:
 
     def _record(self, rec: RecordedRequest) -> None:
         with self._cond:
+            if self._script:  # the next scripted scenario, taken in arrival order
+                rec.scripted = self._script.popleft() or None
             self._requests.append(rec)
             self._cond.notify_all()
 
@@ -1316,8 +1363,34 @@ class FakeUpstream:
             return self._requests[-1]
 
     def clear(self) -> None:
+        """Forget the recorded requests and empty the scripted queue."""
         with self._lock:
             self._requests.clear()
+            self._script.clear()
+
+    def script(self, *scenarios: Optional[str]) -> "FakeUpstream":
+        """Queue scenarios for the next requests (one entry per request, in arrival order, any path).
+
+        An entry (``"error:503,retry:0.2"``, header syntax) replaces the request's own
+        header/model scenario; ``None`` or ``""`` lets that request use its own.
+        """
+        for s in scenarios:
+            if s is not None and not isinstance(s, str):
+                raise TypeError("script entries are scenario strings or None, not %r" % (s,))
+        with self._lock:
+            self._script.extend(scenarios)
+        return self
+
+    @property
+    def scripted_left(self) -> int:
+        """How many scripted entries are still queued."""
+        with self._lock:
+            return len(self._script)
+
+    def count(self, path: Optional[str] = None) -> int:
+        """The number of recorded requests (only those whose path equals ``path`` when given)."""
+        with self._lock:
+            return sum(1 for r in self._requests if path is None or r.path == path)
 
     def fresh(self, event_delay: float) -> "FakeUpstream":
         """Ready for the next test: the last one's streams over, no recorded requests, the given pacing."""
@@ -1366,6 +1439,52 @@ class FakeUpstream:
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until every request has been answered (or abandoned)."""
         return self.wait_until(lambda: all(r.ended_at is not None for r in self._requests), timeout)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def blackhole(host: str = "127.0.0.1", probe_timeout: float = 0.2) -> Iterator[str]:
+        """A listener whose connect() attempts hang (for connect-timeout tests); yields its origin.
+
+        The socket listens with a backlog of 0 and never accepts. Probe connects fill the
+        accept queue until one does not complete within ``probe_timeout``: from then on the
+        kernel drops new SYNs (Linux), so clients wait until their connect timeout. Raises
+        RuntimeError when the kernel answers instead (refuses, or keeps accepting).
+        """
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        fillers: List[socket.socket] = []
+        try:
+            listener.bind((host, 0))
+            listener.listen(0)
+            addr = listener.getsockname()[:2]
+            for _ in range(16):
+                probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                probe.setblocking(False)
+                err = probe.connect_ex(addr)
+                if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
+                    probe.close()
+                    raise RuntimeError("blackhole: the kernel answered a connect to the full listener "
+                                       "(%s) instead of dropping it" % (os.strerror(err),))
+                _, w, _ = select.select([], [probe], [], probe_timeout)
+                if not w:  # no answer to the SYN: the backlog is full
+                    probe.close()
+                    break
+                err = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    probe.close()
+                    raise RuntimeError("blackhole: the kernel answered a connect to the full listener "
+                                       "(%s) instead of dropping it" % (os.strerror(err),))
+                fillers.append(probe)  # connected: it sits in the accept queue
+            else:
+                raise RuntimeError("blackhole: %d connects completed and the listener's backlog never filled "
+                                   "(not Linux?)" % len(fillers))
+            yield "http://%s:%d" % addr
+        finally:
+            for s in fillers:
+                try:
+                    s.close()
+                except OSError:
+                    pass
+            listener.close()
 
     def __repr__(self) -> str:
         state = self.origin if self._server else "stopped"

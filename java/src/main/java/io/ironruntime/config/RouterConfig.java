@@ -2,7 +2,6 @@ package io.ironruntime.config;
 
 import io.ironruntime.provider.Provider;
 import java.net.URI;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -17,6 +16,7 @@ import java.util.Map;
  * @param localToken   the token clients must present, or null in passthrough mode
  * @param budget       budget, pricing and ledger settings
  * @param pii          PII and secret detection and redaction
+ * @param resilience   circuit breakers, retries, rate limits, timeouts
  */
 public record RouterConfig(
         String host,
@@ -28,11 +28,10 @@ public record RouterConfig(
         int cacheTtlSeconds,
         Map<Provider, URI> upstreamOrigins,
         long maxRequestBytes,
-        Duration connectTimeout,
-        Duration readTimeout,
         String localToken,
         BudgetConfig budget,
-        PiiConfig pii) {
+        PiiConfig pii,
+        ResilienceConfig resilience) {
 
     public static final long DEFAULT_MAX_REQUEST_BYTES = 32L * 1024 * 1024;
 
@@ -60,8 +59,7 @@ public record RouterConfig(
         providerKeys.keySet().forEach(p -> keys.add(p.wireName()));
         return "RouterConfig[host=" + host + ", port=" + port + ", mode=" + keyMode.wireName()
                 + ", providers=" + keys + ", serverUrl=" + serverUrl + ", origins=" + upstreamOrigins
-                + ", maxRequestBytes=" + maxRequestBytes + ", connectTimeout=" + connectTimeout
-                + ", readTimeout=" + readTimeout + ", budgetId=" + budget.budgetId()
+                + ", maxRequestBytes=" + maxRequestBytes + ", " + resilience + ", budgetId=" + budget.budgetId()
                 + ", database=" + budget.database() + ", " + pii + "]";
     }
 }

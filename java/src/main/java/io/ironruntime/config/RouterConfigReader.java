@@ -31,7 +31,8 @@ public final class RouterConfigReader {
             "port", "host", "openai_base_url", "anthropic_base_url", "max_request_bytes", "connect_timeout",
             "read_timeout", "local_token", "env", "budget", "budget_id", "state_dir", "persist", "pricing_file",
             "custom_pricing", "unknown_model", "budget_alerts", "pii", "pii_scope", "pii_patterns", "pii_detectors",
-            "pii_region", "pii_salt");
+            "pii_region", "pii_salt", "first_byte_timeout", "idle_timeout", "total_timeout", "circuit_breaker",
+            "max_retries", "retry_backoff", "rate_limits", "max_in_flight", "queue_timeout");
 
     private RouterConfigReader() {
     }
@@ -71,8 +72,6 @@ public final class RouterConfigReader {
         int port = (int) s.integer("port", 0, 0, 65535);
         int cacheTtl = (int) s.integer("cache_ttl_seconds", 300, 0, Integer.MAX_VALUE);
         long maxRequestBytes = s.integer("max_request_bytes", RouterConfig.DEFAULT_MAX_REQUEST_BYTES, 1, Long.MAX_VALUE);
-        Duration connectTimeout = s.seconds("connect_timeout", 10.0);
-        Duration readTimeout = s.seconds("read_timeout", 600.0);
 
         Map<Provider, URI> origins = new EnumMap<>(Provider.class);
         origins.put(Provider.OPENAI, origin("openai_base_url", s.text("openai_base_url", Provider.OPENAI.defaultOrigin())));
@@ -89,7 +88,7 @@ public final class RouterConfigReader {
             throw new ConfigException("local_token must be at least 16 characters");
         }
         return new RouterConfig(host, port, keys.mode, keys.providerKeys, keys.icToken, keys.serverUrl, cacheTtl,
-                origins, maxRequestBytes, connectTimeout, readTimeout, localToken, BudgetSettings.read(s), PiiSettings.read(s));
+                origins, maxRequestBytes, localToken, BudgetSettings.read(s), PiiSettings.read(s), ResilienceSettings.read(s));
     }
 
     private record KeyResolution(KeyMode mode, Map<Provider, String> providerKeys, String icToken, URI serverUrl) {
@@ -261,8 +260,39 @@ public final class RouterConfigReader {
         return "iron_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
-    /** Typed access to the raw settings with messages that name the setting. */
-    record Settings(JsonNode root) {
+    /**
+     * Typed access to the raw settings with messages that name the setting. A nested object's settings
+     * ({@link #nested}) are named {@code outer['inner']} in messages.
+     */
+    record Settings(JsonNode root, String prefix, Set<String> allowed) {
+        Settings(JsonNode root) {
+            this(root, "", null);
+        }
+
+        /** The settings inside the object {@code name}, each checked against {@code keys}; null when absent. */
+        Settings nested(String name, Set<String> keys) {
+            JsonNode n = node(name);
+            if (n == null) {
+                return null;
+            }
+            if (!n.isObject()) {
+                throw new ConfigException(label(name) + " must be a mapping of " + String.join(", ", new java.util.TreeSet<>(keys)));
+            }
+            for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!keys.contains(k)) {
+                    throw new ConfigException(label(name) + " has an unknown setting '" + k + "' (known: "
+                            + String.join(", ", new java.util.TreeSet<>(keys)) + ")");
+                }
+            }
+            return new Settings(n, label(name), keys);
+        }
+
+        /** How a setting is named in messages. */
+        String label(String name) {
+            return prefix.isEmpty() ? name : prefix + "['" + name + "']";
+        }
+
         JsonNode node(String name) {
             JsonNode n = root.get(name);
             return n == null || n.isNull() ? null : n;
@@ -274,7 +304,7 @@ public final class RouterConfigReader {
                 return fallback;
             }
             if (!n.isTextual()) {
-                throw new ConfigException(name + " must be a string");
+                throw new ConfigException(label(name) + " must be a string");
             }
             return n.asText();
         }
@@ -285,26 +315,47 @@ public final class RouterConfigReader {
                 return fallback;
             }
             if (!n.isIntegralNumber() || !n.canConvertToLong()) {
-                throw new ConfigException(name + " must be a whole number");
+                throw new ConfigException(label(name) + " must be a whole number");
             }
             long v = n.asLong();
             if (v < min || v > max) {
-                throw new ConfigException(name + " must be between " + min + " and " + max + ", got " + v);
+                throw new ConfigException(label(name) + " must be between " + min + " and " + max + ", got " + v);
+            }
+            return v;
+        }
+
+        double number(String name, double fallback, double min, double max) {
+            JsonNode n = node(name);
+            if (n == null) {
+                return fallback;
+            }
+            if (!n.isNumber() || n.isBoolean()) {
+                throw new ConfigException(label(name) + " must be a number");
+            }
+            double v = n.asDouble();
+            if (!(v >= min && v <= max)) {
+                throw new ConfigException(label(name) + " must be between " + min + " and " + max + ", got " + v);
             }
             return v;
         }
 
         Duration seconds(String name, double fallback) {
+            return seconds(name, fallback, false);
+        }
+
+        /** A positive duration (or zero when {@code zeroAllowed}) of at most a week. */
+        Duration seconds(String name, double fallback, boolean zeroAllowed) {
             JsonNode n = node(name);
             double v = fallback;
             if (n != null) {
                 if (!n.isNumber()) {
-                    throw new ConfigException(name + " must be a number of seconds");
+                    throw new ConfigException(label(name) + " must be a number of seconds");
                 }
                 v = n.asDouble();
             }
-            if (!(v > 0) || v > 86_400 * 7) {
-                throw new ConfigException(name + " must be a positive number of seconds (at most a week), got " + v);
+            if (!(v > 0 || (zeroAllowed && v == 0)) || v > 86_400 * 7) {
+                throw new ConfigException(label(name) + " must be a " + (zeroAllowed ? "non-negative" : "positive")
+                        + " number of seconds (at most a week), got " + v);
             }
             return Duration.ofNanos((long) (v * 1e9));
         }

@@ -1,5 +1,8 @@
 package io.ironruntime.provider;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * An error the router itself answers with, before or instead of the upstream's answer. Rendered in
  * the wire shape of the provider the client speaks to by {@link ProviderErrors}.
@@ -9,8 +12,25 @@ package io.ironruntime.provider;
  * @param anthropicType Anthropic {@code error.type}
  * @param code          OpenAI {@code error.code} (a stable machine-readable reason)
  * @param message       for the user: what happened and what to do; never a secret
+ * @param headers       extra response headers ({@code Retry-After}, rate-limit state), in order
  */
-public record ErrorReply(int status, String openaiType, String anthropicType, String code, String message) {
+public record ErrorReply(int status, String openaiType, String anthropicType, String code, String message,
+        Map<String, String> headers) {
+
+    public ErrorReply {
+        headers = headers.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    }
+
+    public ErrorReply(int status, String openaiType, String anthropicType, String code, String message) {
+        this(status, openaiType, anthropicType, code, message, Map.of());
+    }
+
+    /** The same error with these headers added. */
+    public ErrorReply withHeaders(Map<String, String> extra) {
+        Map<String, String> all = new LinkedHashMap<>(headers);
+        all.putAll(extra);
+        return new ErrorReply(status, openaiType, anthropicType, code, message, all);
+    }
 
     public static ErrorReply badRequest(String code, String message) {
         return new ErrorReply(400, "invalid_request_error", "invalid_request_error", code, message);
@@ -43,6 +63,16 @@ public record ErrorReply(int status, String openaiType, String anthropicType, St
 
     public static ErrorReply upstreamTimeout(String message) {
         return new ErrorReply(504, "server_error", "timeout_error", "upstream_timeout", message);
+    }
+
+    /** 429 from the router's own limits ({@code rate_limits}, {@code max_in_flight}). */
+    public static ErrorReply rateLimited(String code, String message) {
+        return new ErrorReply(429, "iron_cage_rate_limited", "iron_cage_rate_limited", code, message);
+    }
+
+    /** 503 while the upstream's circuit is open: the provider was not called. */
+    public static ErrorReply circuitOpen(String message) {
+        return new ErrorReply(503, "iron_cage_circuit_open", "iron_cage_circuit_open", "circuit_open", message);
     }
 
     public static ErrorReply unavailable(String code, String message) {

@@ -51,6 +51,8 @@ public final class CircuitBreaker {
     private volatile State state = State.CLOSED;
     /** While open: when probes may go (nanoClock time). */
     private volatile long openUntil;
+    /** Why it is in its state (for metrics and messages). */
+    private volatile String reason = "no failures yet";
 
     // Guarded by this.
     private int consecutiveFailures;
@@ -173,6 +175,7 @@ public final class CircuitBreaker {
             round++;
         }
         state = to;
+        this.reason = reason;
         listener.changed(from, to, reason);
     }
 
@@ -183,6 +186,11 @@ public final class CircuitBreaker {
     /** Nanoseconds until an open circuit lets probes through; 0 unless open. */
     public long untilHalfOpen() {
         return state == State.OPEN ? Math.max(0, openUntil - nanoClock.getAsLong()) : 0;
+    }
+
+    /** Why the circuit is in its current state, e.g. "5 consecutive failures". */
+    public String reason() {
+        return reason;
     }
 
     /** Calls refused so far. */

@@ -136,9 +136,11 @@ final class Accounting implements AutoCloseable {
             return refusal(decision, plan);
         }
         boolean rewritten = false;
+        long outputPerChoice = plan != null ? plan.outputCap() : Math.max(0, estimate.outputBound());
         if (plan != null && endpoint.producesOutput() && !plan.clientBound() && !decision.at().unlimited()) {
             // No bound from the client: send the one the reservation pays for, so the provider stops in budget.
-            ((ObjectNode) r.json).put(endpoint.boundField, plan.outputTokensFor(decision.reservation().amount()));
+            outputPerChoice = plan.outputTokensFor(decision.reservation().amount());
+            ((ObjectNode) r.json).put(endpoint.boundField, outputPerChoice);
             totals.boundsInjected.increment();
             rewritten = true;
         }
@@ -158,9 +160,9 @@ final class Accounting implements AutoCloseable {
                 return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded");
             }
         }
+        long outputBound = endpoint.producesOutput() ? outputPerChoice * Math.max(1, choices) : 0;
         r.charge = new RequestCharge(this, r.id, model, r.provider(), price, requestedTier, estimate,
-                decision.reservation(),
-                endpoint.producesOutput(), hideUsage);
+                decision.reservation(), endpoint.producesOutput(), hideUsage, outputBound);
         return null;
     }
 
@@ -209,7 +211,7 @@ final class Accounting implements AutoCloseable {
             store.append(new LedgerRow(System.currentTimeMillis(), c.requestId, config.budgetId(), null,
                     c.provider.wireName(), c.model, usage.inputTokens(), usage.cacheReadTokens(),
                     usage.cacheWriteTokens(), usage.outputTokens(), cost, c.price != null, estimated, status, outcome,
-                    latencyMs, 1));
+                    latencyMs, Math.max(1, c.attempts())));
         }
         checkAlerts(c.requestId);
     }

@@ -39,6 +39,7 @@ public final class LlmRouter implements AutoCloseable {
     private final PiiGuard pii;
     /** The router's events (budget alerts, PII detections), for a consumer thread; bounded, drops counted. */
     private final EventQueue events = new EventQueue(EVENT_QUEUE);
+    private final Resilience resilience;
     private HttpAsyncServer server;
     private UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
@@ -57,6 +58,7 @@ public final class LlmRouter implements AutoCloseable {
         this.accounting = Accounting.open(config.budget(), events);
         this.pii = config.pii().mode() == io.ironruntime.pii.PiiMode.OFF ? null
                 : new PiiGuard(config.pii(), events, accounting.store());
+        this.resilience = new Resilience(config.resilience(), events);
     }
 
     public synchronized void start() {
@@ -82,14 +84,17 @@ public final class LlmRouter implements AutoCloseable {
     private void bind(int wantedPort) {
         UpstreamClient client = new UpstreamClient(config);
         ClientHangups hangups = new ClientHangups();
-        RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups, accounting, pii);
+        resilience.start();
+        RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups, accounting, pii,
+                resilience);
         HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
                 .setIOReactorConfig(IOReactorConfig.custom()
                         .setIoThreadCount(RouterContext.IO_THREADS_PER_REACTOR)
                         .setSoReuseAddress(true)
                         .setTcpNoDelay(true)
-                        // Idle client connections may wait as long as an upstream may be silent.
-                        .setSoTimeout(Timeout.of(config.readTimeout().plusSeconds(60)))
+                        // A client waits silently while its request queues, retries or the provider thinks:
+                        // its connection may be idle for as long as the whole call may take.
+                        .setSoTimeout(Timeout.of(config.resilience().timeouts().total().plusSeconds(60)))
                         .build())
                 .setIOSessionDecorator(hangups)
                 .setRequestRouter((request, ctx) -> () -> new ProxyExchange(context))
@@ -105,6 +110,7 @@ public final class LlmRouter implements AutoCloseable {
         } catch (ExecutionException | TimeoutException | InterruptedException | RuntimeException e) {
             s.close(CloseMode.IMMEDIATE);
             client.close();
+            resilience.stop();
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -131,6 +137,7 @@ public final class LlmRouter implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         upstream.close();
+        resilience.stop();
         server = null;
         upstream = null;
         if (!accounting.flush(10_000) && accounting.ledgerPending() > 0) {
@@ -164,7 +171,9 @@ public final class LlmRouter implements AutoCloseable {
 
     /** Counters, tokens and money so far, as JSON (dollars as numbers). */
     public ObjectNode metrics() {
-        return RouterMetrics.of(stats, accounting, pii == null ? PiiAudit.OFF : pii.audit, events);
+        ObjectNode o = RouterMetrics.of(stats, accounting, pii == null ? PiiAudit.OFF : pii.audit, events);
+        resilience.addTo(o);
+        return o;
     }
 
     /** Events not yet delivered (budget alerts, PII detections): waits up to {@code timeoutMillis} for the first. */

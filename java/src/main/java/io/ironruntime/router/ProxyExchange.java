@@ -2,15 +2,24 @@ package io.ironruntime.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ironruntime.provider.ErrorReply;
+import io.ironruntime.provider.Provider;
 import io.ironruntime.provider.ProviderErrors;
 import io.ironruntime.provider.SseEvent;
+import io.ironruntime.resilience.Backoff;
+import io.ironruntime.resilience.CircuitBreaker;
+import io.ironruntime.resilience.InFlightGate;
+import org.apache.hc.client5.http.ConnectTimeoutException;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.concurrent.FutureCallback;
 import org.apache.hc.core5.http.ContentType;
@@ -36,6 +45,14 @@ import org.apache.hc.core5.http.protocol.HttpCoreContext;
  * threads (the server's, facing the client, and the client's, facing the provider); every shared field
  * is guarded by {@code this}. The response side never buffers a stream: at most {@link #WINDOW} bytes
  * wait for the client before the upstream is told to pause (HttpCore capacity channels).
+ *
+ * <p>The provider side is a series of attempts. Each takes a slot of the in-flight gate (queueing for
+ * one up to {@code queue_timeout}), asks the upstream's circuit breaker, and calls the provider with a
+ * fresh {@link UpstreamResponse}. Until a response is passed on, a connect failure, a reset before the
+ * response, or a 429/5xx/529 answer is retried after a backoff (the provider's Retry-After wins), with
+ * the same budget reservation. A watchdog on the router's timer thread enforces the first-byte, idle
+ * and total deadlines. Attempts that were given up (retried past, timed out) are no longer
+ * {@link #current}: what they still deliver is dropped.
  */
 final class ProxyExchange implements AsyncServerExchangeHandler {
     /** Bytes the upstream may have in flight towards a slow client before reading pauses. */
@@ -43,6 +60,8 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
 
     private final RouterContext router;
     private final long startNanos = System.nanoTime();
+    /** When the whole exchange must be over ({@code total_timeout}). */
+    private final long deadline;
 
     // Client side.
     private ResponseChannel responseChannel;
@@ -65,7 +84,19 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     // Upstream side.
     private Future<Void> upstreamCall;
     /** The client context of the provider call: HttpClient records the connection in it. */
-    private final HttpClientContext upstreamContext = HttpClientContext.create();
+    private HttpClientContext upstreamContext = HttpClientContext.create();
+    /** The attempt whose response counts; null between attempts and after one was given up. */
+    private UpstreamResponse current;
+    private int attemptsMade;
+    private long attemptStart;
+    private long lastActivity;
+    /** True while this exchange holds a slot of the in-flight gate. */
+    private boolean holdsSlot;
+    private InFlightGate.Ticket ticket;
+    private ScheduledFuture<?> queueTimer;
+    private ScheduledFuture<?> retryTimer;
+    private ScheduledFuture<?> watchdog;
+    private long watchdogAt;
     private CapacityChannel upstreamCapacity;
     private int upstreamCredit;
     private ResponseRelay relay;
@@ -79,6 +110,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
 
     ProxyExchange(RouterContext router) {
         this.router = router;
+        this.deadline = startNanos + router.resilience.timeouts.total().toNanos();
     }
 
     // ---- request head and body (server reactor) -------------------------------------------------
@@ -146,12 +178,211 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
         router.stats.proxied.increment();
         router.hangups.waitingForUpstream(clientAddress, this);
-        try {
-            upstreamCall = router.upstream.execute(UpstreamRequests.producer(request, router.config),
-                    new UpstreamResponse(), upstreamContext);
-        } catch (RuntimeException e) {
-            failUpstream(e); // e.g. the client was shut down by a concurrent stop()
+        InFlightGate.Ticket queued = router.resilience.gate.enterOrQueue(this::slotGranted);
+        if (queued == null) {
+            holdsSlot = true;
+            startAttempt();
+            return;
         }
+        ticket = queued;
+        long wait = Math.min(router.resilience.config.queueTimeout().toNanos(), deadline - System.nanoTime());
+        queueTimer = router.resilience.schedule(this::queueTimedOut, wait);
+    }
+
+    // ---- attempts (any thread, holding this) ------------------------------------------------------
+
+    /** The in-flight gate handed this exchange a slot (on the timer thread). */
+    private synchronized void slotGranted() {
+        holdsSlot = true;
+        ticket = null;
+        cancelTimer(queueTimer);
+        queueTimer = null;
+        startAttempt();
+    }
+
+    private synchronized void queueTimedOut() {
+        queueTimer = null;
+        if (ticket == null || !ticket.cancel()) {
+            return; // a slot came first
+        }
+        ticket = null;
+        if (finished) {
+            return;
+        }
+        Resilience r = router.resilience;
+        r.queueTimeouts.increment();
+        r.rateLimitedEvent(request.id, "queue", 1_000_000_000L);
+        cancelCharge();
+        answer(ErrorReply.rateLimited("queue_timeout", "The router already has " + r.gate.limit()
+                + " provider calls in flight (max_in_flight) and this request waited "
+                + seconds(r.config.queueTimeout().toNanos()) + " s (queue_timeout) without getting a slot. Retry shortly.")
+                .withHeaders(RateLimitReply.retryAfter(1_000_000_000L)));
+    }
+
+    /** Calls the provider, unless the client is gone or the upstream's circuit refuses. */
+    private void startAttempt() {
+        retryTimer = null;
+        if (finished || upstreamDone) {
+            releaseSlot();
+            return;
+        }
+        Provider provider = request.provider();
+        URI origin = router.config.origin(provider);
+        CircuitBreaker breaker = router.resilience.circuits.of(provider, origin);
+        long permit = breaker == null ? CircuitBreaker.ALLOWED : breaker.acquire();
+        if (permit > 0) {
+            upstreamOver();
+            if (attemptsMade == 0) {
+                cancelCharge(); // the provider never saw it: nothing to record
+            } else {
+                endCharge(false, 503, "circuit_open");
+            }
+            answer(Circuits.refusal(breaker, provider, origin, permit));
+            return;
+        }
+        attemptsMade++;
+        if (request.charge != null) {
+            request.charge.attemptStarted();
+        }
+        UpstreamResponse attempt = new UpstreamResponse(breaker, permit);
+        current = attempt;
+        upstreamContext = HttpClientContext.create();
+        attemptStart = System.nanoTime();
+        lastActivity = attemptStart;
+        armWatchdog(earlier(attemptStart + router.resilience.timeouts.firstByte().toNanos(), deadline));
+        try {
+            upstreamCall = router.upstream.execute(UpstreamRequests.producer(request, router.config), attempt, upstreamContext);
+        } catch (RuntimeException e) {
+            attempt.failed(e); // e.g. the client was shut down by a concurrent stop()
+        }
+    }
+
+    /**
+     * Tries again after {@code waitNanos} when retries and time are left; false (nothing changed) when
+     * not, and the caller passes the failure on.
+     */
+    private boolean retryAfter(long waitNanos) {
+        if (waitNanos < 0 || attemptsMade > router.resilience.maxRetries || finished
+                || System.nanoTime() + waitNanos - deadline >= 0) {
+            return false;
+        }
+        ScheduledFuture<?> timer = router.resilience.schedule(this::retryNow, waitNanos);
+        if (timer == null) {
+            return false; // the router is stopping
+        }
+        retryTimer = timer;
+        current = null;
+        router.resilience.retries.increment();
+        return true;
+    }
+
+    private synchronized void retryNow() {
+        startAttempt();
+    }
+
+    /** The wait before retrying a response with this status, or -1 when it is passed on. */
+    private long retryWait(HttpResponse response) {
+        int code = response.getCode();
+        if (!(code == 429 || code == 500 || code == 502 || code == 503 || code == 504 || code == 529)) {
+            return -1;
+        }
+        Header noRetry = response.getFirstHeader("x-should-retry");
+        if (noRetry != null && noRetry.getValue().trim().equalsIgnoreCase("false")) {
+            return -1;
+        }
+        long asked = Backoff.asked(headerValue(response, "retry-after-ms"), headerValue(response, "retry-after"),
+                System.currentTimeMillis());
+        return router.resilience.backoff.waitNanos(attemptsMade, asked, ThreadLocalRandom.current());
+    }
+
+    private static String headerValue(HttpResponse response, String name) {
+        Header h = response.getFirstHeader(name);
+        return h == null ? null : h.getValue();
+    }
+
+    // ---- deadlines (timer thread) -----------------------------------------------------------------
+
+    /** Makes sure the watchdog looks no later than {@code at}; an earlier look re-arms itself. */
+    private void armWatchdog(long at) {
+        if (watchdog != null && watchdogAt - at <= 0) {
+            return;
+        }
+        cancelTimer(watchdog);
+        watchdogAt = at;
+        watchdog = router.resilience.schedule(this::watchdogFired, at - System.nanoTime());
+    }
+
+    private void watchdogFired() {
+        Future<Void> toCancel;
+        synchronized (this) {
+            watchdog = null;
+            if (finished || upstreamDone) {
+                return;
+            }
+            toCancel = checkDeadlines();
+        }
+        cancel(toCancel); // outside the lock: cancelling re-enters HttpCore
+    }
+
+    /** Times the call out if a deadline passed, else looks again at the next one. Returns a call to cancel. */
+    private Future<Void> checkDeadlines() {
+        long now = System.nanoTime();
+        UpstreamTimeout.Kind kind = null;
+        long next = deadline;
+        if (now - deadline >= 0) {
+            kind = UpstreamTimeout.Kind.TOTAL;
+        } else if (current != null) {
+            boolean head = current.headSeen;
+            long phase = head ? lastActivity + router.resilience.timeouts.idle().toNanos()
+                    : attemptStart + router.resilience.timeouts.firstByte().toNanos();
+            if (now - phase >= 0) {
+                kind = head ? UpstreamTimeout.Kind.IDLE : UpstreamTimeout.Kind.FIRST_BYTE;
+            } else {
+                next = earlier(next, phase);
+            }
+        }
+        if (kind == null) {
+            armWatchdog(next);
+            return null;
+        }
+        return timeOut(kind);
+    }
+
+    private Future<Void> timeOut(UpstreamTimeout.Kind kind) {
+        Resilience r = router.resilience;
+        (kind == UpstreamTimeout.Kind.FIRST_BYTE ? r.firstByteTimeouts
+                : kind == UpstreamTimeout.Kind.IDLE ? r.idleTimeouts : r.totalTimeouts).increment();
+        UpstreamResponse attempt = current;
+        current = null;
+        cancelTimer(retryTimer);
+        retryTimer = null;
+        if (attempt != null) {
+            attempt.judge(CircuitBreaker.Outcome.FAILURE); // no-op when its head already judged it
+        }
+        Future<Void> call = attempt == null ? null : upstreamCall;
+        java.time.Duration limit = kind == UpstreamTimeout.Kind.FIRST_BYTE ? r.timeouts.firstByte()
+                : kind == UpstreamTimeout.Kind.IDLE ? r.timeouts.idle() : r.timeouts.total();
+        try {
+            failUpstream(new UpstreamTimeout(kind, limit));
+        } catch (HttpException | IOException e) {
+            abortOutput = true;
+            wakeClient();
+        }
+        return call;
+    }
+
+    private static long earlier(long a, long b) {
+        return a - b <= 0 ? a : b;
+    }
+
+    private static void cancelTimer(ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    private static String seconds(long nanos) {
+        return java.math.BigDecimal.valueOf(nanos / 1_000_000, 3).stripTrailingZeros().toPlainString();
     }
 
     // ---- response towards the client (server reactor) -------------------------------------------
@@ -220,16 +451,32 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     private void respondError(ErrorReply reply) throws HttpException, IOException {
         router.stats.rejected.increment();
         router.stats.errors.increment();
-        respond(reply.status(), ProviderErrors.body(request.provider(), reply), ContentType.APPLICATION_JSON);
+        respond(reply.status(), ProviderErrors.body(request.provider(), reply), ContentType.APPLICATION_JSON, reply.headers());
+    }
+
+    /** {@link #respondError} from a timer or a callback, where nothing can be thrown to. */
+    private void answer(ErrorReply reply) {
+        try {
+            respondError(reply);
+        } catch (HttpException | IOException e) {
+            abortOutput = true;
+            wakeClient();
+        }
     }
 
     private void respond(int status, byte[] bytes, ContentType type) throws HttpException, IOException {
+        respond(status, bytes, type, Map.of());
+    }
+
+    private void respond(int status, byte[] bytes, ContentType type, Map<String, String> headers)
+            throws HttpException, IOException {
         BasicHttpResponse response = new BasicHttpResponse(status);
         response.addHeader(RouterContext.REQUEST_ID_HEADER, request.id);
         response.addHeader("Content-Type", type.toString());
-        if (status >= 400 && status < 500) {
-            response.addHeader("x-should-retry", "false"); // the SDKs would otherwise retry 408/409/429
+        if (status >= 400 && status < 500 && status != 429) {
+            response.addHeader("x-should-retry", "false"); // the SDKs would otherwise retry 408/409
         }
+        headers.forEach(response::addHeader);
         headSent = true;
         responseChannel.sendResponse(response, new BasicEntityDetails(bytes.length, type), serverContext);
         enqueue(ByteBuffer.wrap(bytes));
@@ -269,10 +516,39 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
 
     private Future<Void> takeUpstreamToCancel() {
         if (upstreamCall == null || upstreamDone) {
+            upstreamOver();
             return null;
         }
-        upstreamDone = true;
+        upstreamOver();
         return upstreamCall;
+    }
+
+    /** No more provider data is wanted: the deadlines stop and the in-flight slot goes to the next request. */
+    private void upstreamOver() {
+        upstreamDone = true;
+        dropTimersAndSlot();
+    }
+
+    private void dropTimersAndSlot() {
+        cancelTimer(watchdog);
+        watchdog = null;
+        cancelTimer(retryTimer);
+        retryTimer = null;
+        releaseSlot();
+    }
+
+    private void releaseSlot() {
+        if (holdsSlot) {
+            holdsSlot = false;
+            router.resilience.gate.leave();
+        }
+    }
+
+    /** Refused after metering admitted it, before the provider saw it: the reservation goes back, no row. */
+    private void cancelCharge() {
+        if (request != null && request.charge != null) {
+            request.charge.cancel();
+        }
     }
 
     /** Called without holding this exchange's lock: cancelling re-enters HttpCore, which may call back. */
@@ -285,6 +561,13 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     private void finish() {
         if (!finished) {
             finished = true;
+            if (ticket != null) {
+                ticket.cancel(); // false when the slot was handed over meanwhile: slotGranted then gives it back
+                ticket = null;
+            }
+            cancelTimer(queueTimer);
+            queueTimer = null;
+            dropTimersAndSlot(); // the provider call itself is cancelled by the caller, outside the lock
             // A charge still open here means the client left before the upstream was done.
             endCharge(false, 499, "client_disconnected");
             router.hangups.doneWaiting(clientAddress, this);
@@ -311,18 +594,20 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     }
 
     private void failUpstream(Exception cause) throws HttpException, IOException {
-        upstreamDone = true;
+        upstreamOver();
         router.stats.upstreamFailures.increment();
+        String outcome = cause instanceof UpstreamTimeout ? "timed_out" : "upstream_failed";
         if (!headSent) {
             deferredHead = null;
             ErrorReply reply = UpstreamFailures.reply(cause, router.config.origin(request.provider()));
-            endCharge(false, reply.status(), "upstream_failed");
+            endCharge(false, reply.status(), outcome);
             respondError(reply);
             return;
         }
-        endCharge(false, 502, "upstream_failed");
+        endCharge(false, UpstreamFailures.isTimeout(cause) ? 504 : 502, outcome);
         router.stats.errors.increment();
         if (relay != null && relay.shape() == ResponseRelay.Shape.SSE) {
+            router.resilience.streamFailures.increment();
             try {
                 relay.abandon(this::enqueue);
             } catch (ResponsePii.Refused ignored) {
@@ -344,7 +629,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
      * dropped by the caller; the request is charged for what was produced.
      */
     private void cutResponse(ResponsePii.Refused r) throws HttpException, IOException {
-        upstreamDone = true;
+        upstreamOver();
         String outcome = r.blocked ? "pii_blocked" : "pii_failed";
         if (!headSent) {
             deferredHead = null;
@@ -358,24 +643,68 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         endOutput();
     }
 
-    /** Receives the provider's response on the client reactor and feeds the queue towards the client. */
+    /**
+     * One attempt's response, received on the client reactor. The attempt that is {@link #current}
+     * feeds the queue towards the client; one retried past or given up reads its body and drops it.
+     */
     private final class UpstreamResponse implements AsyncResponseConsumer<Void>, ResponseRelay.Tap {
+        private final CircuitBreaker breaker;
+        private final long permit;
+        private boolean judged;
+        boolean headSeen;
+        /** A response that is not passed on (retried past, or its attempt was given up). */
+        private boolean discarding;
         private FutureCallback<Void> resultCallback;
+
+        UpstreamResponse(CircuitBreaker breaker, long permit) {
+            this.breaker = breaker;
+            this.permit = permit;
+        }
+
+        /** Tells the circuit breaker how this attempt went; once (later calls do nothing). */
+        void judge(CircuitBreaker.Outcome outcome) {
+            if (!judged) {
+                judged = true;
+                if (breaker != null) {
+                    breaker.record(permit, outcome);
+                }
+            }
+        }
+
+        private boolean passedOn() {
+            return !discarding && current == this;
+        }
 
         @Override
         public void consumeResponse(HttpResponse response, EntityDetails entity, HttpContext context,
                 FutureCallback<Void> callback) throws HttpException, IOException {
             synchronized (ProxyExchange.this) {
                 resultCallback = callback;
+                headSeen = true;
+                int code = response.getCode();
+                // 5xx and Anthropic's 529 say the provider is unwell; 429 and the client's own 4xx do not.
+                judge(code >= 500 ? CircuitBreaker.Outcome.FAILURE
+                        : code >= 400 || finished ? CircuitBreaker.Outcome.NEUTRAL : CircuitBreaker.Outcome.SUCCESS);
+                if (!passedOn()) {
+                    discarding = true;
+                    dropped(entity);
+                    return;
+                }
+                lastActivity = System.nanoTime();
                 upstreamCredit = Http1Config.DEFAULT.getInitialWindowSize(); // HttpCore's window for a new message
                 if (finished) {
                     return;
                 }
+                if (retryAfter(retryWait(response))) {
+                    discarding = true;
+                    dropped(entity);
+                    return;
+                }
                 if (request.charge != null) {
-                    request.charge.responseHead(response.getCode());
+                    request.charge.responseHead(code);
                 }
                 if (entity == null) {
-                    upstreamDone = true;
+                    upstreamOver();
                     endCharge(true, 0, "completed");
                     sendHead(response, null, 0);
                     complete();
@@ -406,6 +735,13 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             }
         }
 
+        /** A response without a body that is not passed on is over with its head. */
+        private void dropped(EntityDetails entity) {
+            if (entity == null) {
+                complete();
+            }
+        }
+
         @Override
         public void informationResponse(HttpResponse response, HttpContext context) {
         }
@@ -413,6 +749,10 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         @Override
         public void updateCapacity(CapacityChannel capacityChannel) throws IOException {
             synchronized (ProxyExchange.this) {
+                if (!passedOn()) {
+                    capacityChannel.update(Integer.MAX_VALUE); // read to the end so the connection can be reused
+                    return;
+                }
                 upstreamCapacity = capacityChannel;
                 grantUpstreamCapacity();
             }
@@ -421,7 +761,12 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         @Override
         public void consume(ByteBuffer src) throws IOException {
             synchronized (ProxyExchange.this) {
+                if (!passedOn()) {
+                    src.position(src.limit());
+                    return;
+                }
                 upstreamCredit -= src.remaining();
+                lastActivity = System.nanoTime();
                 if (finished) {
                     // The client is gone: failing here makes HttpCore drop the provider connection.
                     throw new IOException("client disconnected");
@@ -459,7 +804,11 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         @Override
         public void streamEnd(List<? extends Header> trailers) throws HttpException, IOException {
             synchronized (ProxyExchange.this) {
-                upstreamDone = true;
+                if (!passedOn()) {
+                    complete();
+                    return;
+                }
+                upstreamOver();
                 if (!finished) {
                     try {
                         relay.finish(ProxyExchange.this::enqueue);
@@ -480,19 +829,33 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         @Override
         public void failed(Exception cause) {
             synchronized (ProxyExchange.this) {
-                if (!finished && !upstreamDone) {
-                    try {
-                        failUpstream(cause);
-                    } catch (HttpException | IOException e) {
-                        abortOutput = true;
-                        wakeClient();
-                    }
+                if (passedOn()) {
+                    onFailure(cause);
                 }
-                upstreamDone = true;
                 if (resultCallback != null) {
                     resultCallback.failed(cause);
                 }
             }
+        }
+
+        private void onFailure(Exception cause) {
+            if (cause instanceof ConnectTimeoutException) {
+                router.resilience.connectTimeouts.increment();
+            }
+            judge(finished ? CircuitBreaker.Outcome.NEUTRAL : CircuitBreaker.Outcome.FAILURE);
+            if (!headSeen && !finished && UpstreamFailures.retryable(cause)
+                    && retryAfter(router.resilience.backoff.jitterNanos(attemptsMade, ThreadLocalRandom.current()))) {
+                return; // nothing reached the client: the next attempt may still answer it
+            }
+            if (!finished && !upstreamDone) {
+                try {
+                    failUpstream(cause);
+                } catch (HttpException | IOException e) {
+                    abortOutput = true;
+                    wakeClient();
+                }
+            }
+            upstreamOver();
         }
 
         @Override

@@ -7,6 +7,7 @@ import io.ironruntime.cost.TokenCounter;
 import io.ironruntime.cost.Usage;
 import io.ironruntime.provider.Provider;
 import io.ironruntime.provider.UsageReader;
+import io.ironruntime.resilience.RateLimiter;
 
 /**
  * The money side of one metered request: its reservation, what the response reports, and the one
@@ -33,16 +34,24 @@ final class RequestCharge {
     final ModelPrice price;
     /** The service tier the request asked for (what it was reserved at), or null. */
     private final String requestedTier;
-    private final RequestEstimate estimate;
+    final RequestEstimate estimate;
+    /** The most output the request can produce, all completions together (0 when unknown or none). */
+    final long outputBound;
     final BudgetLedger.Reservation reservation;
     final ResponseMeter meter;
     private final boolean producesOutput;
     private final long startNanos = System.nanoTime();
     private int status;
     private boolean closed;
+    /** Provider calls made for this request (retries included). */
+    private int attempts;
+    /** Tokens the rate limiter took up front, corrected at the end; null without a tokens limit. */
+    private RateLimiter limiter;
+    private long rateTokens;
 
     RequestCharge(Accounting accounting, String requestId, String model, Provider provider, ModelPrice price,
-            String requestedTier, RequestEstimate estimate, BudgetLedger.Reservation reservation, boolean producesOutput, boolean hideUsage) {
+            String requestedTier, RequestEstimate estimate, BudgetLedger.Reservation reservation, boolean producesOutput, boolean hideUsage,
+            long outputBound) {
         this.accounting = accounting;
         this.requestId = requestId;
         this.model = model;
@@ -53,6 +62,38 @@ final class RequestCharge {
         this.reservation = reservation;
         this.producesOutput = producesOutput;
         this.meter = new ResponseMeter(hideUsage);
+        this.outputBound = outputBound;
+    }
+
+    /** Another provider call starts for this request. */
+    synchronized void attemptStarted() {
+        attempts++;
+    }
+
+    synchronized int attempts() {
+        return attempts;
+    }
+
+    /** The rate limiter took {@code tokens} for this request; the end corrects them from the usage. */
+    synchronized void rateLimited(RateLimiter limiter, long tokens) {
+        this.limiter = limiter;
+        this.rateTokens = tokens;
+    }
+
+    /** The request will not be sent after all (refused after it was admitted): nothing is charged, no row is written. */
+    synchronized void cancel() {
+        if (!closed) {
+            closed = true;
+            reservation.release();
+            correctRate(0);
+        }
+    }
+
+    private void correctRate(long actualTokens) {
+        if (limiter != null) {
+            limiter.correct(rateTokens, actualTokens);
+            limiter = null;
+        }
     }
 
     synchronized void responseHead(int httpStatus) {
@@ -73,19 +114,24 @@ final class RequestCharge {
         closed = true;
         complete |= meter.sawEnd(); // the client hung up after the last event: nothing was cut short
         long latencyMs = (System.nanoTime() - startNanos) / 1_000_000;
+        Usage charged;
         if (status == 0) {
-            accounting.settle(this, Usage.NONE, null, false, statusIfNoHead, "not_answered", latencyMs);
-            return;
-        }
-        UsageReader reported = meter.usage();
-        if (status >= 400) {
-            accounting.settle(this, reported.usage(), tier(reported), false, status, "upstream_error", latencyMs);
-        } else if (complete && reported.hasUsage()) {
-            accounting.settle(this, reported.usage(), tier(reported), false, status, "completed", latencyMs);
+            charged = Usage.NONE;
+            accounting.settle(this, charged, null, false, statusIfNoHead, "not_answered", latencyMs);
         } else {
-            accounting.settle(this, counted(reported), tier(reported), true, status, complete ? "completed" : outcome,
-                    latencyMs);
+            UsageReader reported = meter.usage();
+            if (status >= 400) {
+                charged = reported.usage();
+                accounting.settle(this, charged, tier(reported), false, status, "upstream_error", latencyMs);
+            } else if (complete && reported.hasUsage()) {
+                charged = reported.usage();
+                accounting.settle(this, charged, tier(reported), false, status, "completed", latencyMs);
+            } else {
+                charged = counted(reported);
+                accounting.settle(this, charged, tier(reported), true, status, complete ? "completed" : outcome, latencyMs);
+            }
         }
+        correctRate(charged.totalInputTokens() + charged.outputTokens());
     }
 
     /** The tier the response reports, else the one the request asked for (what it was reserved at). */

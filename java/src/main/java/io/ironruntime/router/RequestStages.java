@@ -22,7 +22,7 @@ final class RequestStages {
     final List<RequestStage> body;
 
     /** @param pii null when PII handling is off */
-    RequestStages(RouterConfig config, IntSupplier boundPort, Accounting accounting, PiiGuard pii) {
+    RequestStages(RouterConfig config, IntSupplier boundPort, Accounting accounting, PiiGuard pii, Resilience resilience) {
         HostGuard hosts = new HostGuard(config.host(), boundPort);
         ClientAuth auth = config.localToken() == null ? null : new ClientAuth(config.localToken());
         this.head = List.of(
@@ -37,7 +37,10 @@ final class RequestStages {
         if (pii != null) {
             body.add(pii::admit); // before metering: a blocked request reserves nothing, a redacted one is priced as sent
         }
-        body.add(accounting::admit); // last: a reservation must not wait on a later refusal
+        body.add(accounting::admit); // a reservation must not wait on a later refusal: only the rate limit follows
+        if (resilience.limiter != null) {
+            body.add(resilience::admitRate); // takes the tokens the reservation was sized for; releases it when it refuses
+        }
         this.body = List.copyOf(body);
     }
 

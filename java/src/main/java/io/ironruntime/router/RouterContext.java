@@ -23,14 +23,16 @@ final class RouterContext {
     final Accounting accounting;
     /** Null when PII handling is off. */
     final PiiGuard pii;
+    final Resilience resilience;
 
     RouterContext(RouterConfig config, IntSupplier boundPort, RouterStats stats, UpstreamClient upstream,
-            ResponseObserver observer, ClientHangups hangups, Accounting accounting, PiiGuard pii) {
+            ResponseObserver observer, ClientHangups hangups, Accounting accounting, PiiGuard pii, Resilience resilience) {
         this.config = config;
         this.stats = stats;
         this.accounting = accounting;
         this.pii = pii;
-        this.stages = new RequestStages(config, boundPort, accounting, pii);
+        this.resilience = resilience;
+        this.stages = new RequestStages(config, boundPort, accounting, pii, resilience);
         this.upstream = upstream;
         this.health = new HealthReport(config, stats);
         this.observer = observer;

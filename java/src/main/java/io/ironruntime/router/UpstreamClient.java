@@ -1,6 +1,7 @@
 package io.ironruntime.router;
 
 import io.ironruntime.config.RouterConfig;
+import io.ironruntime.resilience.Timeouts;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,18 +31,23 @@ final class UpstreamClient implements AutoCloseable {
     private final UpstreamSessions sessions = new UpstreamSessions();
 
     UpstreamClient(RouterConfig config) {
+        Timeouts timeouts = config.resilience().timeouts();
+        // The exchange enforces first-byte, idle and total deadlines itself (with messages that say
+        // which); the socket timeout is only a backstop behind them.
+        Timeout silence = Timeout.of(timeouts.longestSilence().plusSeconds(30));
+        int connections = Math.max(512, config.resilience().maxInFlight());
         LazyTlsStrategy tls = new LazyTlsStrategy();
         tls.warmUp();
         PoolingAsyncClientConnectionManager pool = PoolingAsyncClientConnectionManagerBuilder.create()
                 .setTlsStrategy(tls)
                 .setDefaultTlsConfig(TlsConfig.custom()
-                        .setHandshakeTimeout(Timeout.of(config.connectTimeout()))
+                        .setHandshakeTimeout(Timeout.of(timeouts.connect()))
                         .build())
-                .setMaxConnTotal(1024)
-                .setMaxConnPerRoute(512)
+                .setMaxConnTotal(2 * connections)
+                .setMaxConnPerRoute(connections) // max_in_flight bounds the calls; the pool must not queue them again
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
-                        .setConnectTimeout(Timeout.of(config.connectTimeout()))
-                        .setSocketTimeout(Timeout.of(config.readTimeout()))
+                        .setConnectTimeout(Timeout.of(timeouts.connect()))
+                        .setSocketTimeout(silence)
                         .build())
                 .build();
         HttpAsyncClientBuilder builder = HttpAsyncClients.custom()
@@ -52,8 +58,8 @@ final class UpstreamClient implements AutoCloseable {
                         .setTcpNoDelay(true)
                         .build())
                 .setDefaultRequestConfig(RequestConfig.custom()
-                        .setConnectionRequestTimeout(Timeout.of(config.connectTimeout()))
-                        .setResponseTimeout(Timeout.of(config.readTimeout()))
+                        .setConnectionRequestTimeout(Timeout.of(timeouts.total()))
+                        .setResponseTimeout(silence)
                         .setRedirectsEnabled(false)
                         // A client that leaves must abort the provider call at once (closing its connection).
                         .setHardCancellationEnabled(true)

@@ -25,9 +25,24 @@ final class UpstreamFailures {
         return ErrorReply.upstreamUnreachable("Could not reach the provider at " + where + " (" + reason(cause) + ")");
     }
 
+    /**
+     * True for a failure before any response that may be tried again: the connection could not be
+     * made or was closed or reset before the response head. Not for the router's own first-byte and
+     * total deadlines (the provider may still be working on the request) or TLS failures (settings).
+     */
+    static boolean retryable(Exception cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            return true;
+        }
+        if (cause instanceof UpstreamTimeout || cause instanceof SocketTimeoutException || cause instanceof SSLException) {
+            return false;
+        }
+        return cause instanceof java.io.IOException;
+    }
+
     /** The error event that ends a stream the upstream broke off. */
     static ErrorReply midStream(Exception cause, Provider provider) {
-        String what = isTimeout(cause) ? "stalled" : "broke off";
+        String what = cause instanceof UpstreamTimeout ? "was stopped" : isTimeout(cause) ? "stalled" : "broke off";
         ErrorReply base = isTimeout(cause) ? ErrorReply.upstreamTimeout("") : ErrorReply.upstreamUnreachable("");
         return new ErrorReply(base.status(), base.openaiType(), base.anthropicType(), base.code(),
                 "The " + provider.wireName() + " stream " + what + " before it finished (" + reason(cause)
@@ -41,6 +56,9 @@ final class UpstreamFailures {
 
     /** A short human reason; exception class names are internals and stay out of client bodies. */
     static String reason(Exception cause) {
+        if (cause instanceof UpstreamTimeout) {
+            return cause.getMessage();
+        }
         if (cause instanceof ConnectTimeoutException) {
             return "connect timed out";
         }

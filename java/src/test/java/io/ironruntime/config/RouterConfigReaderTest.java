@@ -26,7 +26,7 @@ class RouterConfigReaderTest {
         assertEquals("https://api.openai.com", c.origin(Provider.OPENAI).toString());
         assertEquals("https://api.anthropic.com", c.origin(Provider.ANTHROPIC).toString());
         assertEquals(32L * 1024 * 1024, c.maxRequestBytes());
-        assertEquals(Duration.ofSeconds(600), c.readTimeout());
+        assertEquals(io.ironruntime.config.ResilienceConfig.DEFAULTS, c.resilience());
     }
 
     @Test
