@@ -4,17 +4,26 @@
  *
  *   java -cp target/iron-runtime-0.1.0.jar bench/BreakerBench.java [--quick]
  *
- * Measures, per request: CircuitBreaker.acquire() on a closed circuit (the check every request
- * makes before it goes upstream), and acquire() plus record(SUCCESS) (check and outcome, the whole
- * per-request cost while closed), on one thread and with two threads sharing one breaker. Also the
- * refusal of an open circuit, for scale.
+ * Measures, per request: the circuit check every request makes before it goes upstream (finding the
+ * upstream's breaker by provider and origin, then CircuitBreaker.acquire() on a closed circuit), and
+ * acquire() plus record(SUCCESS) (check and outcome, the whole per-request cost while closed), on one
+ * thread and with two threads sharing one breaker. Also the refusal of an open circuit, and the other
+ * per-request costs of issue 5 for scale: the rate limiter (rpm and tpm buckets, take and correct) and
+ * the in-flight gate (enter and leave).
  *
  * Figures are medians over batches (each batch 1,000,000 calls), after a warm-up; JMH-free: one
  * class, one JVM, nothing else running in it.
  */
 
+import io.ironruntime.events.EventQueue;
+import io.ironruntime.provider.Provider;
 import io.ironruntime.resilience.CircuitBreaker;
 import io.ironruntime.resilience.CircuitSettings;
+import io.ironruntime.resilience.InFlightGate;
+import io.ironruntime.resilience.RateLimiter;
+import io.ironruntime.resilience.RateLimits;
+import io.ironruntime.router.Circuits;
+import java.net.URI;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CyclicBarrier;
@@ -31,12 +40,39 @@ public final class BreakerBench {
         for (int i = 0; i < 5; i++) {
             open.record(open.acquire(), CircuitBreaker.Outcome.FAILURE);
         }
+        Circuits circuits = new Circuits(CircuitSettings.DEFAULTS, new EventQueue(16));
+        URI origin = URI.create("https://api.openai.com"); // the config's one origin object, as on the request path
+        Runnable lookupCheck = () -> {
+            long s = 0;
+            for (int i = 0; i < BATCH; i++) {
+                s += circuits.of(Provider.OPENAI, origin).acquire();
+            }
+            sink += s;
+        };
         Runnable check = () -> {
             long s = 0;
             for (int i = 0; i < BATCH; i++) {
                 s += closed.acquire();
             }
             sink += s;
+        };
+        RateLimiter limiter = new RateLimiter(new RateLimits(1_000_000_000L, 10_000_000_000L));
+        Runnable rate = () -> {
+            long s = 0;
+            for (int i = 0; i < BATCH; i++) {
+                RateLimiter.Decision d = limiter.tryAcquire(1_000);
+                limiter.correct(d.tokens(), 700);
+                s += d.tokens();
+            }
+            sink += s;
+        };
+        InFlightGate gate = new InFlightGate(1024, Runnable::run);
+        Runnable gated = () -> {
+            for (int i = 0; i < BATCH; i++) {
+                if (gate.enterOrQueue(() -> { }) == null) {
+                    gate.leave();
+                }
+            }
         };
         Runnable cycle = () -> {
             for (int i = 0; i < BATCH; i++) {
@@ -52,15 +88,20 @@ public final class BreakerBench {
         };
         for (int w = 0; w < (quick ? 3 : 10); w++) { // warm-up
             check.run();
+            lookupCheck.run();
             cycle.run();
             refused.run();
+            rate.run();
+            gated.run();
         }
         System.out.printf(Locale.ROOT, "circuit breaker, %d batches of %,d calls, ns per call (median, min-max):%n", batches, BATCH);
-        double[] c = time(check, batches);
-        report("acquire(), closed (the hot-path check)", c, 100);
+        report("find the upstream's breaker + acquire() (hot-path check)", time(lookupCheck, batches), 100);
+        report("acquire(), closed", time(check, batches), Double.NaN);
         report("acquire() + record(SUCCESS), closed", time(cycle, batches), Double.NaN);
         report("acquire(), open (refused with Retry-After)", time(refused, batches), Double.NaN);
         report("acquire() + record(SUCCESS), 2 threads, one breaker", contended(cycle, batches), Double.NaN);
+        report("rate limiter: rpm + tpm take, then correct", time(rate, batches), Double.NaN);
+        report("in-flight gate: enter + leave", time(gated, batches), Double.NaN);
     }
 
     static double[] time(Runnable r, int batches) {
@@ -101,6 +142,6 @@ public final class BreakerBench {
         double median = ns[ns.length / 2];
         String verdict = Double.isNaN(targetNs) ? "" : String.format(Locale.ROOT, "  target <= %.0f ns: %s",
                 targetNs, median <= targetNs ? "ok" : "MISS");
-        System.out.printf(Locale.ROOT, "  %-52s %7.1f  (%.1f-%.1f)%s%n", what, median, ns[0], ns[ns.length - 1], verdict);
+        System.out.printf(Locale.ROOT, "  %-58s %7.1f  (%.1f-%.1f)%s%n", what, median, ns[0], ns[ns.length - 1], verdict);
     }
 }

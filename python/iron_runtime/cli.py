@@ -37,10 +37,26 @@ def _parser() -> argparse.ArgumentParser:
     router.add_argument("--server-url", metavar="URL", help="Iron Cage control server URL")
     router.add_argument("--max-request-bytes", type=int, metavar="N", default=32 * 1024 * 1024,
                         help="largest request body accepted (default 32 MiB)")
-    router.add_argument("--read-timeout", type=float, metavar="S", default=600.0,
-                        help="upstream inactivity timeout in seconds (default 600)")
     router.add_argument("--connect-timeout", type=float, metavar="S", default=10.0,
                         help="upstream connect timeout in seconds (default 10)")
+    router.add_argument("--first-byte-timeout", type=float, metavar="S",
+                        help="seconds from the request to the response head (default 120)")
+    router.add_argument("--idle-timeout", type=float, metavar="S",
+                        help="seconds a started response may go without data (default 120)")
+    router.add_argument("--read-timeout", type=float, metavar="S",
+                        help="sets --first-byte-timeout and --idle-timeout together")
+    router.add_argument("--total-timeout", type=float, metavar="S", default=900.0,
+                        help="seconds a whole call may take, retries included (default 900)")
+    router.add_argument("--max-retries", type=int, metavar="N", default=2,
+                        help="retries of failed provider calls before the response started (default 2)")
+    router.add_argument("--circuit-breaker", choices=("on", "off"), default="on",
+                        help="refuse calls to an upstream that keeps failing (default on)")
+    router.add_argument("--rpm", type=int, metavar="N", help="requests per minute (default: no limit)")
+    router.add_argument("--tpm", type=int, metavar="N", help="tokens per minute (default: no limit)")
+    router.add_argument("--max-in-flight", type=int, metavar="N", default=1024,
+                        help="provider calls at once; more wait (default 1024)")
+    router.add_argument("--queue-timeout", type=float, metavar="S", default=30.0,
+                        help="seconds a waiting request waits before 429 (default 30)")
     router.add_argument("--budget", type=float, metavar="USD", help="hard budget in US dollars (default: unlimited)")
     router.add_argument("--budget-id", metavar="NAME", help="accumulate spend under this name across restarts")
     router.add_argument("--state-dir", metavar="DIR",
@@ -105,7 +121,15 @@ def _serve(args: argparse.Namespace) -> int:
         anthropic_base_url=args.anthropic_base_url,
         max_request_bytes=args.max_request_bytes,
         connect_timeout=args.connect_timeout,
+        first_byte_timeout=args.first_byte_timeout,
+        idle_timeout=args.idle_timeout,
         read_timeout=args.read_timeout,
+        total_timeout=args.total_timeout,
+        max_retries=args.max_retries,
+        circuit_breaker=args.circuit_breaker == "on",
+        rate_limits={k: v for k, v in (("rpm", args.rpm), ("tpm", args.tpm)) if v is not None} or None,
+        max_in_flight=args.max_in_flight,
+        queue_timeout=args.queue_timeout,
         budget=args.budget,
         budget_id=args.budget_id,
         state_dir=args.state_dir,

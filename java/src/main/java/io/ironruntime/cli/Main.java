@@ -106,6 +106,15 @@ public final class Main {
                 case "--max-request-bytes" -> s.put("max_request_bytes", integer(flag, value));
                 case "--connect-timeout" -> s.put("connect_timeout", number(flag, value));
                 case "--read-timeout" -> s.put("read_timeout", number(flag, value));
+                case "--first-byte-timeout" -> s.put("first_byte_timeout", number(flag, value));
+                case "--idle-timeout" -> s.put("idle_timeout", number(flag, value));
+                case "--total-timeout" -> s.put("total_timeout", number(flag, value));
+                case "--max-retries" -> s.put("max_retries", integer(flag, value));
+                case "--circuit-breaker" -> s.put("circuit_breaker", onOff(flag, value));
+                case "--rpm" -> s.withObjectProperty("rate_limits").put("rpm", integer(flag, value));
+                case "--tpm" -> s.withObjectProperty("rate_limits").put("tpm", integer(flag, value));
+                case "--max-in-flight" -> s.put("max_in_flight", integer(flag, value));
+                case "--queue-timeout" -> s.put("queue_timeout", number(flag, value));
                 case "--budget" -> s.put("budget", value);
                 case "--budget-id" -> s.put("budget_id", value);
                 case "--state-dir" -> s.put("state_dir", value);
@@ -138,6 +147,14 @@ public final class Main {
         }
     }
 
+    private static boolean onOff(String flag, String value) {
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new ConfigException(flag + " must be 'on' or 'off', got '" + value + "'");
+        };
+    }
+
     private static double number(String flag, String value) {
         try {
             return Double.parseDouble(value);
@@ -158,6 +175,7 @@ public final class Main {
                 + ", ledger: " + (c.budget().database() == null ? "off" : c.budget().database()));
         out.println("pii: " + c.pii().mode().wireName() + (c.pii().mode() == io.ironruntime.pii.PiiMode.OFF ? ""
                 : " (" + c.pii().scope().name().toLowerCase(java.util.Locale.ROOT) + ")"));
+        out.println("resilience: " + c.resilience());
         if (c.localToken() != null) {
             out.println("client token: " + c.localToken());
             out.println("export OPENAI_BASE_URL=" + base + " OPENAI_API_KEY=" + c.localToken());
@@ -178,6 +196,9 @@ public final class Main {
                 "                           [--budget USD] [--budget-id NAME] [--state-dir DIR] [--pricing-file FILE]",
                 "                           [--unknown-model block|allow] [--pii redact|mask|hash|block|detect|off]",
                 "                           [--pii-scope request|response|both] [--pii-region CC]",
+                "                           [--first-byte-timeout S] [--idle-timeout S] [--total-timeout S]",
+                "                           [--max-retries N] [--circuit-breaker on|off] [--rpm N] [--tpm N]",
+                "                           [--max-in-flight N] [--queue-timeout S]",
                 "keys come from the environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, or IC_TOKEN with IC_SERVER;",
                 "IRON_RUNTIME_TOKEN fixes the token clients present (default: a new random one each start)");
     }

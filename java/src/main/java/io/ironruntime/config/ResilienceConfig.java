@@ -27,10 +27,19 @@ public record ResilienceConfig(CircuitSettings circuit, int maxRetries, Backoff 
     public static final ResilienceConfig DEFAULTS = new ResilienceConfig(CircuitSettings.DEFAULTS, DEFAULT_MAX_RETRIES,
             Backoff.DEFAULTS, RateLimits.NONE, DEFAULT_MAX_IN_FLIGHT, DEFAULT_QUEUE_TIMEOUT, Timeouts.DEFAULTS);
 
+    /** One line for logs and the CLI banner. */
     @Override
     public String toString() {
-        return "circuit=" + (circuit == null ? "off" : circuit.failureThreshold() + "/" + circuit.recoveryTimeout().toSeconds() + "s")
-                + ", maxRetries=" + maxRetries + ", rateLimits=" + (rateLimits.any() ? rateLimits : "none")
-                + ", maxInFlight=" + maxInFlight + ", " + timeouts;
+        return "circuit breaker " + (circuit == null ? "off" : circuit.failureThreshold() + " failures/"
+                + seconds(circuit.recoveryTimeout()) + " s") + ", retries " + maxRetries + ", rate limits "
+                + (rateLimits.any() ? (rateLimits.rpm() > 0 ? "rpm " + rateLimits.rpm() + " " : "")
+                        + (rateLimits.tpm() > 0 ? "tpm " + rateLimits.tpm() : "") : "none")
+                + ", max in flight " + maxInFlight + ", timeouts connect " + seconds(timeouts.connect()) + " s / first byte "
+                + seconds(timeouts.firstByte()) + " s / idle " + seconds(timeouts.idle()) + " s / total "
+                + seconds(timeouts.total()) + " s";
+    }
+
+    private static String seconds(Duration d) {
+        return java.math.BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString();
     }
 }

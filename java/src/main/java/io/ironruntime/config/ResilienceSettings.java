@@ -56,8 +56,13 @@ final class ResilienceSettings {
                     (int) c.integer("minimum_calls", Math.min(d.minimumCalls(), window), 1, window),
                     c.seconds("recovery_timeout", seconds(d.recoveryTimeout())),
                     (int) c.integer("half_open_probes", d.halfOpenProbes(), 1, 1_000));
+        } catch (ConfigException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("circuit_breaker: " + e.getMessage());
+            // CircuitSettings names the setting first ("minimum_calls must be ..."): name it as the user wrote it.
+            String m = e.getMessage();
+            int space = m.indexOf(' ');
+            throw new ConfigException("circuit_breaker['" + m.substring(0, space) + "']" + m.substring(space));
         }
     }
 
@@ -80,7 +85,7 @@ final class ResilienceSettings {
         if (r == null) {
             return RateLimits.NONE;
         }
-        return new RateLimits(r.integer("rpm", 0, 1, 1_000_000_000L), r.integer("tpm", 0, 1, 1_000_000_000_000L));
+        return new RateLimits(r.integer("rpm", 0, 1, 1_000_000_000L), r.integer("tpm", 0, 1, 10_000_000_000L));
     }
 
     private static double seconds(Duration d) {

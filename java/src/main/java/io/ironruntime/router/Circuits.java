@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * a field read when the origin is the one seen last for the provider (the usual case), a map lookup
  * otherwise.
  */
-final class Circuits {
+public final class Circuits {
     private static final Logger LOG = LoggerFactory.getLogger(Circuits.class);
     static final String CIRCUIT_STATE_CHANGED = "circuit_state_changed";
 
@@ -35,7 +35,7 @@ final class Circuits {
     }
 
     /** @param settings null when circuit breaking is off */
-    Circuits(CircuitSettings settings, EventQueue events) {
+    public Circuits(CircuitSettings settings, EventQueue events) {
         this.settings = settings;
         this.events = events;
     }
@@ -45,7 +45,7 @@ final class Circuits {
     }
 
     /** The breaker for this upstream; null when circuit breaking is off. */
-    CircuitBreaker of(Provider provider, URI origin) {
+    public CircuitBreaker of(Provider provider, URI origin) {
         if (settings == null) {
             return null;
         }

@@ -1,6 +1,7 @@
 package io.ironruntime.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,6 +32,24 @@ class MainTest {
         assertEquals("sk-env", s.at("/env/OPENAI_API_KEY").asText());
         assertTrue(s.at("/env/PATH").isMissingNode(), "only the key variables are passed on");
         assertEquals("fixed-token-1234567890", s.get("local_token").asText());
+    }
+
+    @Test
+    void resilienceFlagsBecomeSettings() {
+        ObjectNode s = Main.settings(new String[] {"router", "--rpm", "500", "--tpm=200000", "--max-retries", "0",
+                "--circuit-breaker", "off", "--first-byte-timeout", "30", "--idle-timeout", "20", "--total-timeout", "600",
+                "--max-in-flight", "64", "--queue-timeout", "5"}, Map.of());
+        assertEquals(500, s.at("/rate_limits/rpm").asInt());
+        assertEquals(200_000, s.at("/rate_limits/tpm").asInt());
+        assertEquals(0, s.get("max_retries").asInt());
+        assertEquals(false, s.get("circuit_breaker").asBoolean());
+        assertEquals(30.0, s.get("first_byte_timeout").asDouble());
+        assertEquals(64, s.get("max_in_flight").asInt());
+        io.ironruntime.config.ResilienceConfig c = io.ironruntime.config.RouterConfigReader.fromJson(s.toString()).resilience();
+        assertEquals("circuit breaker off, retries 0, rate limits rpm 500 tpm 200000, max in flight 64, timeouts connect"
+                + " 10 s / first byte 30 s / idle 20 s / total 600 s", c.toString());
+        assertThrows(io.ironruntime.config.ConfigException.class,
+                () -> Main.settings(new String[] {"router", "--circuit-breaker", "maybe"}, Map.of()));
     }
 
     @Test
