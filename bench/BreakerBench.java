@@ -66,6 +66,22 @@ public final class BreakerBench {
             }
             sink += s;
         };
+        // The watchdog every request arms: one deadline scheduled on the timer thread and cancelled when
+        // the call ends, with 1,000 other calls' deadlines pending (the router's setup).
+        java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            return t;
+        });
+        timers.setRemoveOnCancelPolicy(true);
+        for (int i = 0; i < 1_000; i++) {
+            timers.schedule(() -> { }, 1, java.util.concurrent.TimeUnit.HOURS);
+        }
+        Runnable deadline = () -> {
+            for (int i = 0; i < BATCH / 10; i++) {
+                timers.schedule(() -> { }, 120, java.util.concurrent.TimeUnit.SECONDS).cancel(false);
+            }
+        };
         InFlightGate gate = new InFlightGate(1024, Runnable::run);
         Runnable gated = () -> {
             for (int i = 0; i < BATCH; i++) {
@@ -93,6 +109,7 @@ public final class BreakerBench {
             refused.run();
             rate.run();
             gated.run();
+            deadline.run();
         }
         System.out.printf(Locale.ROOT, "circuit breaker, %d batches of %,d calls, ns per call (median, min-max):%n", batches, BATCH);
         report("find the upstream's breaker + acquire() (hot-path check)", time(lookupCheck, batches), 100);
@@ -102,6 +119,11 @@ public final class BreakerBench {
         report("acquire() + record(SUCCESS), 2 threads, one breaker", contended(cycle, batches), Double.NaN);
         report("rate limiter: rpm + tpm take, then correct", time(rate, batches), Double.NaN);
         report("in-flight gate: enter + leave", time(gated, batches), Double.NaN);
+        double[] d = time(deadline, batches);
+        for (int i = 0; i < d.length; i++) {
+            d[i] *= 10; // BATCH / 10 calls per batch
+        }
+        report("watchdog deadline: schedule + cancel", d, Double.NaN);
     }
 
     static double[] time(Runnable r, int batches) {

@@ -23,6 +23,9 @@
  *                      the plain router then runs without budget and without ledger (cost tracking stays on)
  *   --pii              also measure a second router with PII redaction on (issue 4, the default);
  *                      the plain router then runs with pii=off
+ *   --resilience       also measure a second router with every issue-5 defence engaged (circuit breaker,
+ *                      retries, rate limits so high they never refuse); the plain router then runs with
+ *                      circuit_breaker=False and max_retries=0 (its in-flight gate and deadlines stay on)
  *   --prompt-kb N      pad each request with an N KiB earlier turn (default: a ~260-byte request)
  *   --threads          diagnostics: list the busiest threads at the end
  *   --soak N           diagnostics: after warm-up, load the router alone for N s (attach perf/JFR)
@@ -79,6 +82,7 @@ public final class RouterBench {
         boolean baseline;
         boolean budget;
         boolean pii;
+        boolean resilience;
         boolean threads;
         double soak;
         int promptKb;
@@ -94,6 +98,7 @@ public final class RouterBench {
                     case "--baseline" -> o.baseline = true;
                     case "--budget" -> o.budget = true;
                     case "--pii" -> o.pii = true;
+                    case "--resilience" -> o.resilience = true;
                     case "--threads" -> o.threads = true;
                     case "--soak" -> o.soak = Double.parseDouble(value(args, ++i, a));
                     case "--prompt-kb" -> o.promptKb = Integer.parseInt(value(args, ++i, a));
@@ -150,7 +155,8 @@ public final class RouterBench {
                 + upstream.port() + "\"";
         // The plain router keeps no ledger file: a benchmark should not grow the user's database.
         LlmRouter router = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false"
-                + (o.pii ? ",\"pii\":\"off\"" : "") + "}"));
+                + (o.pii ? ",\"pii\":\"off\"" : "")
+                + (o.resilience ? ",\"circuit_breaker\":false,\"max_retries\":0" : "") + "}"));
         router.start();
 
         List<Target> targets = new ArrayList<>();
@@ -168,6 +174,11 @@ public final class RouterBench {
                     + ",\"budget\":1000000,\"budget_id\":\"bench\",\"state_dir\":\"" + dir + "\"}"));
             budgeted.start();
             targets.add(new Target("budget", budgeted.port(), budgeted.config().localToken()));
+        } else if (o.resilience) {
+            LlmRouter defended = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false,"
+                    + "\"rate_limits\":{\"rpm\":1000000000,\"tpm\":10000000000}}"));
+            defended.start();
+            targets.add(new Target("resil", defended.port(), defended.config().localToken()));
         } else if (o.pii) {
             LlmRouter guarded = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false,\"pii\":\"redact\"}"));
             guarded.start();
@@ -523,6 +534,16 @@ public final class RouterBench {
                         "(e) budget+ledger / router req/s", rps[1], rps[2], String.format(Locale.ROOT, "x%.2f", kept),
                         ">= x0.90", kept >= 0.9 ? "ok" : "MISS"));
             }
+            if (o.resilience) {
+                double kept = rps[2] / rps[1];
+                System.out.println(String.format(Locale.ROOT, "%-34s %9.0f %9.0f %9s  %-10s %-4s",
+                        "(g) defences on / off req/s", rps[1], rps[2], String.format(Locale.ROOT, "x%.2f", kept), "", ""));
+                for (int q : new int[] {50, 99}) {
+                    System.out.println(String.format(Locale.ROOT, "%-34s %9.3f %9.3f %9.3f",
+                            "(g) c=1 latency off/on p" + q, c1[1].latency.pct(q) / 1e6, c1[2].latency.pct(q) / 1e6,
+                            (c1[2].latency.pct(q) - c1[1].latency.pct(q)) / 1e6));
+                }
+            }
             if (o.pii) {
                 double kept = rps[2] / rps[1];
                 System.out.println(String.format(Locale.ROOT, "%-34s %9.0f %9.0f %9s  %-10s %-4s",
@@ -572,7 +593,7 @@ public final class RouterBench {
             StringBuilder ev = new StringBuilder(String.format(Locale.ROOT,
                     "proxy thread CPU in streams: router %.1f us/event", streamCpu[2] / 1e3
                             / Math.max(1, stream[1].eventDelay.size())));
-            if (o.budget || o.pii) {
+            if (o.budget || o.pii || o.resilience) {
                 // Both routers' threads share names, so their CPU is one group: per request of either.
                 one = new StringBuilder(String.format(Locale.ROOT, "proxy thread CPU at c=1: routers %.1f us/request",
                         c1Cpu[2] / 1e3 / (c1[1].completed + c1[2].completed)));

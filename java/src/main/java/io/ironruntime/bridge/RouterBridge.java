@@ -92,6 +92,7 @@ public final class RouterBridge {
         o.put("openai_base_url", c.origin(Provider.OPENAI).toString());
         o.put("anthropic_base_url", c.origin(Provider.ANTHROPIC).toString());
         o.put("requests", router.stats().requests());
+        o.put("resilience", c.resilience().toString());
         return o.toString();
     }
 
