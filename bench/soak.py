@@ -31,6 +31,7 @@ import collections
 import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -41,15 +42,14 @@ import traceback
 import uuid
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # the fake upstream of the tests
-if (REPO / "python" / "iron_runtime").is_dir() and "iron_runtime" not in sys.modules:
-    try:
-        import iron_runtime  # noqa: F401  (an installed package wins)
-    except ImportError:
-        sys.path.insert(0, str(REPO / "python"))
+if (REPO / "python" / "iron_runtime").is_dir():
+    # this checkout's package, not an installed (maybe older) one; the jar comes from target/ or
+    # IRON_RUNTIME_JAR
+    sys.path.insert(0, str(REPO / "python"))
 
 OPENAI_KEY = "sk-proj-SOAKopenaiKEY-0123456789abcdefABCDEF"
 ANTHROPIC_KEY = "sk-ant-api03-SOAKanthropicKEY-0123456789abcdef"
@@ -172,8 +172,8 @@ class Load:
         self.threads: List[threading.Thread] = []
         self.worker_errors: List[str] = []
 
-    def storming(self) -> bool:
-        t = (time.monotonic() - self.started) % self.storm_every
+    def storming(self, at: Optional[float] = None) -> bool:
+        t = ((time.monotonic() - self.started) if at is None else at) % self.storm_every
         start = self.storm_every / 3  # the storm sits at 20-26 s of every minute
         return start <= t < start + self.storm_seconds
 
@@ -343,6 +343,22 @@ class Sampler:
         self.system = jpype.JClass("java.lang.System")
         self.samples: List[Dict[str, Any]] = []
 
+    def histogram(self) -> Dict[str, Tuple[int, int]]:
+        """The JVM's live-object class histogram (a full GC): class -> (instances, bytes)."""
+        import jpype
+
+        server = jpype.JClass("java.lang.management.ManagementFactory").getPlatformMBeanServer()
+        name = jpype.JClass("javax.management.ObjectName")("com.sun.management:type=DiagnosticCommand")
+        args = jpype.JArray(jpype.JObject)([jpype.JArray(jpype.JString)([])])
+        sig = jpype.JArray(jpype.JString)(["[Ljava.lang.String;"])
+        text = str(server.invoke(name, "gcClassHistogram", args, sig))
+        out: Dict[str, Tuple[int, int]] = {}
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) >= 4 and parts[0].endswith(":") and parts[1].isdigit():
+                out[parts[3]] = (int(parts[1]), int(parts[2]))
+        return out
+
     @staticmethod
     def rss_mb() -> float:
         with open("/proc/self/status") as f:
@@ -416,13 +432,19 @@ def main() -> int:
     ap.add_argument("--thread-slack", type=int, default=6,
                     help="JVM threads may grow by this much, last minute against first (default 6)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--histogram", type=int, default=0, metavar="N",
+                    help="diagnostics: print the N classes whose live bytes grew most between the end of the "
+                         "first minute and the end of the load (two extra full GCs)")
     args = ap.parse_args()
+    if args.seconds < 20 or args.workers < 1:
+        ap.error("--seconds must be at least 20 (samples are 10 s apart) and --workers at least 1")
     # the Anthropic SDK warns on every call that the (priced) model is deprecated
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    window = 60.0 if args.seconds >= 180 else args.seconds / 3  # "first minute" and "last minute"
 
     try:
-        import anthropic  # noqa: F401
-        import openai  # noqa: F401
+        import anthropic
+        import openai
 
         from fakes.upstream import FakeUpstream
         from iron_runtime import LlmRouter
@@ -434,6 +456,7 @@ def main() -> int:
     hook = FlakyHook()
     up = FakeUpstream(event_delay=0.02, handler=hook).start()
     circuit_events: Dict[str, int] = collections.Counter()
+    opens_at: List[Tuple[float, bool]] = []  # (t, during a storm) of every closed->open / half_open->open
     t_boot = time.monotonic()
     router = LlmRouter(
         provider_key={"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY},
@@ -447,9 +470,15 @@ def main() -> int:
     )
     boot = time.monotonic() - t_boot
 
+    load = Load(router, args.workers, args.storm, 60.0, args.seed)
+
     @router.on_circuit_change
     def _on_circuit(event: Dict[str, Any]) -> None:
         circuit_events[f"{event.get('from')}->{event.get('to')}"] += 1
+        if event.get("to") == "open" and load.started:
+            # the event arrives shortly after the change: a storm that just ended still counts
+            t = time.monotonic() - load.started
+            opens_at.append((t, load.storming() or load.storming(t - 1.0)))
 
     import jpype
     runtime = jpype.JClass("java.lang.Runtime").getRuntime()
@@ -461,7 +490,6 @@ def main() -> int:
           f"{args.max_in_flight} / queue 1 s; storm {args.storm:.0f} s every 60 s")
 
     sampler = Sampler(router)
-    load = Load(router, args.workers, args.storm, 60.0, args.seed)
     header = (f"{'t':>5} {'req/s':>6} {'heap':>6} {'gc ms':>6} {'jvm thr':>7} {'peak':>5} {'py thr':>6} "
               f"{'fds':>5} {'rss MB':>7} {'in_fl':>5} {'up_fl':>5} {'queued':>6} {'reserved $':>10}")
     print(header)
@@ -471,6 +499,8 @@ def main() -> int:
         load.start()
         prev_req, prev_t = first["requests"] or 0, 0.0
         next_at = SAMPLE_EVERY
+        hist_first: Optional[Tuple[float, Dict[str, Tuple[int, int]]]] = None
+        hist_last: Optional[Tuple[float, Dict[str, Tuple[int, int]]]] = None
 
         def show(s: Dict[str, Any], rate: float) -> None:
             print(f"{s['t']:>5.0f} {rate:>6.1f} {s['heap_mb']:>6.1f} {s['gc_ms']:>6.0f} {s['jvm_threads']:>7} "
@@ -491,10 +521,14 @@ def main() -> int:
                 s["req_per_s"] = rate
                 prev_req, prev_t = s["requests"] or 0, now
                 show(s, rate)
+                if args.histogram and hist_first is None and now >= window:
+                    hist_first = (now, sampler.histogram())
                 up.clear()  # the fake records every request: keep its memory flat
                 hook.purge()
                 next_at += SAMPLE_EVERY
         load_seconds = time.monotonic() - load.started
+        if args.histogram:
+            hist_last = (load_seconds, sampler.histogram())
         busy = load.finish()
         t_stop = time.monotonic()
         drained = False
@@ -515,6 +549,7 @@ def main() -> int:
             rows = con.execute("SELECT count(*) FROM ledger").fetchone()[0]
             attempts = dict(con.execute("SELECT attempts, count(*) FROM ledger GROUP BY attempts").fetchall())
             by_outcome = dict(con.execute("SELECT outcome, count(*) FROM ledger GROUP BY outcome").fetchall())
+            ledger_attempts = con.execute("SELECT coalesce(sum(attempts), 0) FROM ledger").fetchone()[0]
             ledger_cost = con.execute("SELECT coalesce(sum(cost_picos), 0) FROM ledger").fetchone()[0]
         finally:
             con.close()
@@ -522,21 +557,25 @@ def main() -> int:
         traceback.print_exc()
         load.finish(5)
         rc_error = 2
-    finally:
-        pass
     if rc_error:
         router.close()
         up.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
         return rc_error
 
     # ------------------------------------------------------------------------- summary
     samples = [s for s in sampler.samples if s["phase"] == "load"]
-    window = 60.0 if args.seconds >= 180 else args.seconds / 3
-    first_w = [s for s in samples if s["t"] <= window + 1]
-    last_w = [s for s in samples if s["t"] >= load_seconds - window - 1]
+    first_w = [s for s in samples if s["t"] <= window + 1] or samples[:1]
+    last_w = [s for s in samples if s["t"] >= load_seconds - window - 1] or samples[-1:]
     heap_first = statistics.median(s["heap_mb"] for s in first_w)
     heap_last = statistics.median(s["heap_mb"] for s in last_w)
     heap_max = max(s["heap_mb"] for s in samples)
+    tail = [(s["t"], s["heap_mb"]) for s in samples if s["t"] >= window - 1]
+    slope = float("nan")
+    if len(tail) >= 3:  # least squares, MB per minute, after the first minute
+        mt = statistics.fmean(t for t, _ in tail)
+        mh = statistics.fmean(h for _, h in tail)
+        slope = 60 * sum((t - mt) * (h - mh) for t, h in tail) / sum((t - mt) ** 2 for t, _ in tail)
     thr_first = max(s["jvm_threads"] for s in first_w)
     thr_last = max(s["jvm_threads"] for s in last_w)
     total_requests = sum(load.counts.values())
@@ -567,7 +606,7 @@ def main() -> int:
     print()
     print(f"load {load_seconds:.0f} s: {total_requests} client calls, {total_requests / load_seconds:.1f}/s; "
           f"router requests {final['requests']} ({final['requests'] / load_seconds:.1f}/s), "
-          f"upstream attempts ~{final['requests'] + final['retries']}")
+          f"upstream attempts in the ledger {ledger_attempts}")
     print(f"ok latency (no fault, workers without SDK retries): p50 {pct(load.ok_latency, 50) * 1000:.0f} ms, "
           f"p99 {pct(load.ok_latency, 99) * 1000:.0f} ms")
     print("outcomes by kind:")
@@ -581,7 +620,8 @@ def main() -> int:
           + (f"; of their timeouts {near_gc} of {len(coll_timeouts)} ended within 2 s after a sample's System.gc()"
              if coll_timeouts else ""))
     print(f"heap after GC, MB: first {window:.0f} s median {heap_first:.1f}, last {window:.0f} s median "
-          f"{heap_last:.1f}, max {heap_max:.1f}, after the load {after['heap_mb']:.1f}")
+          f"{heap_last:.1f}, max {heap_max:.1f}, after the load {after['heap_mb']:.1f}; trend after the first "
+          f"{window:.0f} s {slope:+.1f} MB/min")
     print(f"JVM non-heap used, MB: first sample {samples[0]['nonheap_mb']:.1f}, last {samples[-1]['nonheap_mb']:.1f}; "
           f"heap committed first {samples[0]['heap_committed_mb']:.0f}, last {samples[-1]['heap_committed_mb']:.0f}")
     print(f"JVM threads: min {min(s['jvm_threads'] for s in samples)}, max {max(s['jvm_threads'] for s in samples)}"
@@ -592,7 +632,9 @@ def main() -> int:
     print(f"RSS MB: before the load {first['rss_mb']:.0f}, first sample {samples[0]['rss_mb']:.0f}, "
           f"last sample {samples[-1]['rss_mb']:.0f}, after {after['rss_mb']:.0f}")
     t = final["timeouts"]
-    print(f"router: circuit opens {circuit_opens(final)} (events {dict(circuit_events)}), circuit rejected "
+    in_storm = sum(1 for _, st in opens_at if st)
+    print(f"router: circuit opens {circuit_opens(final)} ({in_storm} in storms, {len(opens_at) - in_storm} outside;"
+          f" events {dict(circuit_events)}), circuit rejected "
           f"{final['circuit_rejected']}, retries {final['retries']}, rate limited {final['rate_limited']}, "
           f"queue timeouts {final['queue_timeouts']}, timeouts first_byte {t['first_byte']} idle {t['idle']} "
           f"total {t['total']} connect {t['connect']}, stream failures {final['stream_failures']}, "
@@ -608,6 +650,15 @@ def main() -> int:
         for name, n in sorted(odd.items(), key=lambda x: -x[1]):
             k, o = name.split(" / ")
             print(f"  {name}: {n}  e.g. {load.examples.get((k, o), '')}")
+    if hist_first and hist_last:
+        (t1, h1), (t2, h2) = hist_first, hist_last
+        grown = sorted(((h2.get(c, (0, 0))[1] - h1.get(c, (0, 0))[1], c) for c in set(h1) | set(h2)), reverse=True)
+        total = sum(b for _, b in h2.values()) - sum(b for _, b in h1.values())
+        print(f"live objects grown between {t1:.0f} s and {t2:.0f} s: {total / 2**20:+.1f} MB; top classes:")
+        for d, c in grown[:args.histogram]:
+            n1, b1 = h1.get(c, (0, 0))
+            n2, b2 = h2.get(c, (0, 0))
+            print(f"  {d / 2**20:+8.2f} MB {n2 - n1:+9d} objects ({n2} now, {b2 / 2**20:.1f} MB)  {c}")
     for err in load.worker_errors:
         print("worker died:\n" + err)
     print("verdicts:")
@@ -627,6 +678,7 @@ def main() -> int:
             "circuit_events": dict(circuit_events),
             "ledger": {"rows": rows, "attempts": attempts, "outcomes": by_outcome, "cost_picos": ledger_cost},
             "summary": {"heap_first_mb": heap_first, "heap_last_mb": heap_last, "heap_max_mb": heap_max,
+                        "heap_slope_mb_per_min": slope,
                         "jvm_threads_first_max": thr_first, "jvm_threads_last_max": thr_last,
                         "ok_latency_p50_s": pct(load.ok_latency, 50), "ok_latency_p99_s": pct(load.ok_latency, 99)},
             "verdicts": [{"name": n, "ok": v, "detail": d} for n, v, d in verdicts],
@@ -635,6 +687,7 @@ def main() -> int:
         Path(args.json).write_text(json.dumps(doc, indent=1, default=str))
     router.close()
     up.stop()
+    shutil.rmtree(state_dir, ignore_errors=True)
     return 0 if ok else 1
 
 

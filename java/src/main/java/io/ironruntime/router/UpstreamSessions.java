@@ -25,34 +25,50 @@ import org.apache.hc.core5.reactor.IOSessionListener;
  * </ul>
  */
 final class UpstreamSessions implements Decorator<IOSession>, IOSessionListener {
-    private final ConcurrentHashMap<SocketAddress, Watched> open = new ConcurrentHashMap<>();
+    /**
+     * Every live connection by session id. The id is known from the start and the TLS layer reports
+     * the same one, while a closed socket no longer knows its address: removal must not depend on it.
+     */
+    private final ConcurrentHashMap<String, Watched> byId = new ConcurrentHashMap<>();
+    /** Connected ones by local address, which is what an exchange's context knows of its connection. */
+    private final ConcurrentHashMap<SocketAddress, Watched> byAddress = new ConcurrentHashMap<>();
 
     @Override
     public IOSession decorate(IOSession session) {
-        return new Watched(session);
+        Watched w = new Watched(session);
+        byId.put(session.getId(), w);
+        return w;
     }
 
     /** Closes the connection the exchange with this context runs on, if it has one yet. */
     void abort(HttpCoreContext context) {
         EndpointDetails endpoint = context.getEndpointDetails();
         SocketAddress local = endpoint == null ? null : endpoint.getLocalAddress();
-        Watched session = local == null ? null : open.remove(local);
+        Watched session = local == null ? null : byAddress.remove(local);
         if (session != null) {
             session.close(CloseMode.IMMEDIATE);
         }
     }
 
+    /** Provider connections open now (pooled idle ones included). */
+    int open() {
+        return byId.size();
+    }
+
     @Override
     public void connected(IOSession session) {
-        if (session instanceof Watched w && session.getLocalAddress() != null) {
-            open.put(session.getLocalAddress(), w);
+        Watched w = byId.get(session.getId());
+        SocketAddress local = session.getLocalAddress();
+        if (w != null && local != null) {
+            w.local = local;
+            byAddress.put(local, w);
         }
     }
 
     @Override
     public void inputReady(IOSession session) {
-        // With TLS the listener sees the TLS session, so look the connection up by address.
-        Watched w = session instanceof Watched s ? s : open.get(session.getLocalAddress());
+        // With TLS the listener sees the TLS session, which reports the same id.
+        Watched w = session instanceof Watched s ? s : byId.get(session.getId());
         if (w != null) {
             w.readEvents++;
         }
@@ -60,9 +76,9 @@ final class UpstreamSessions implements Decorator<IOSession>, IOSessionListener 
 
     @Override
     public void disconnected(IOSession session) {
-        SocketAddress local = session.getLocalAddress();
-        if (local != null) {
-            open.remove(local);
+        Watched w = byId.remove(session.getId());
+        if (w != null && w.local != null) {
+            byAddress.remove(w.local, w);
         }
     }
 
@@ -85,6 +101,8 @@ final class UpstreamSessions implements Decorator<IOSession>, IOSessionListener 
     /** Holds back EOF for the rest of the read event in which it was first seen. Reactor thread only. */
     private static final class Watched extends ForwardingIOSession {
         long readEvents;
+        /** Set once connected; kept, since a closed socket cannot tell it any more. */
+        volatile SocketAddress local;
         private long eofHeldDuring = -1;
 
         Watched(IOSession session) {

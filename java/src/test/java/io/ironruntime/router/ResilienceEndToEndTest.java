@@ -186,4 +186,50 @@ class ResilienceEndToEndTest {
         assertEquals(1, router.metrics().at("/timeouts/total").asLong());
         assertTrue(router.budget().spent() > 0, "the part produced is charged");
     }
+
+    @Test
+    void connectionsTheProviderClosesAreForgotten() throws Exception {
+        // A provider that answers once per connection and closes it, half of the time mid-body: the
+        // router must not keep any of those connections (the soak found them piling up).
+        try (java.net.ServerSocket provider = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                for (int i = 0; ; i++) {
+                    try (java.net.Socket c = provider.accept()) {
+                        java.io.InputStream in = c.getInputStream();
+                        byte[] buf = new byte[65536];
+                        int n = in.read(buf);
+                        String head = n > 0 ? new String(buf, 0, n, StandardCharsets.ISO_8859_1) : "";
+                        if (!head.contains("\r\n\r\n")) {
+                            continue;
+                        }
+                        byte[] body = OK.getBytes(StandardCharsets.UTF_8);
+                        String response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                + "Content-Length: " + body.length + "\r\n\r\n";
+                        OutputStream out = c.getOutputStream();
+                        out.write(response.getBytes(StandardCharsets.ISO_8859_1));
+                        out.write(body, 0, i % 2 == 0 ? body.length : body.length / 2);
+                        out.flush();
+                    } catch (IOException e) {
+                        return; // the test closed the server socket
+                    }
+                }
+            }, "closing-provider");
+            server.setDaemon(true);
+            server.start();
+            router = new LlmRouter(RouterConfigReader.fromJson("{\"provider_key\":\"" + KEY + "\",\"openai_base_url\":"
+                    + "\"http://127.0.0.1:" + provider.getLocalPort() + "\",\"persist\":false,\"max_retries\":0,"
+                    + "\"circuit_breaker\":false}"));
+            router.start();
+            int ok = 0;
+            for (int i = 0; i < 20; i++) {
+                ok += post(CHAT).statusCode() == 200 ? 1 : 0;
+            }
+            assertEquals(10, ok, "the whole answers pass, the cut ones fail");
+            long until = System.nanoTime() + 5_000_000_000L;
+            while (router.metrics().get("upstream_connections").asInt() > 0 && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertEquals(0, router.metrics().get("upstream_connections").asInt(), "every closed connection forgotten");
+        }
+    }
 }
