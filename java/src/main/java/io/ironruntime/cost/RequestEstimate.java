@@ -93,6 +93,14 @@ public final class RequestEstimate {
         return textBytes + fixedTokens;
     }
 
+    /**
+     * The tightest input figure known without more work: the tokenizer's count when something already
+     * asked for it (a reservation that needed it), else {@link #inputBound()}.
+     */
+    public synchronized long inputEstimate() {
+        return inputTokens >= 0 ? inputTokens : inputBound();
+    }
+
     /** The input tokens by the model's tokenizer; computed on first call. Never above {@link #inputBound()}. */
     public synchronized long inputTokens() {
         if (inputTokens < 0) {
