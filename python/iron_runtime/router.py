@@ -52,12 +52,21 @@ _exit_hook_lock = threading.Lock()
 _exit_hook_registered = False
 
 
+# Event threads still running. At exit they are told to end and joined before JPype shuts the JVM
+# down: a thread returning from a Java call into a JVM that is being destroyed crashes the process.
+_event_threads: "set[threading.Thread]" = set()
+_exiting = threading.Event()
+
+
 def _stop_live_routers() -> None:
+    _exiting.set()
     for router in list(_live_routers):
         try:
             router.close()
         except BaseException:
             pass
+    for thread in list(_event_threads):
+        thread.join(2 * _ALERT_POLL_MS / 1000 + 1)
 
 
 def _register_exit_hook() -> None:
@@ -293,13 +302,20 @@ def _deliver_events(router_ref: "weakref.ref[LlmRouter]", bridge: Any) -> None:
     """The event thread: polls the engine and calls the callbacks registered for each
     event type. Holds the router only weakly between polls, so an abandoned router is
     still collected (and closed)."""
-    while _jvm.jvm_running():
+    try:
+        _event_loop(router_ref, bridge)
+    finally:
+        _event_threads.discard(threading.current_thread())
+
+
+def _event_loop(router_ref: "weakref.ref[LlmRouter]", bridge: Any) -> None:
+    while _jvm.jvm_running() and not _exiting.is_set():
         try:
             batch = json.loads(str(bridge.pollEventsJson(_ALERT_POLL_MS)))
         except Exception:  # the JVM is going away
             return
         router = router_ref()
-        if router is None or router._closed:
+        if router is None or router._closed or _exiting.is_set():
             return
         with router._alert_lock:
             callbacks = {t: list(fns) for t, fns in router._callbacks.items()}
@@ -714,6 +730,7 @@ class LlmRouter:
                     target=_deliver_events, args=(weakref.ref(self), self._bridge),
                     name="iron-runtime-events", daemon=True,
                 )
+                _event_threads.add(self._alert_thread)
                 self._alert_thread.start()
         return fn
 
