@@ -64,10 +64,16 @@ final class Resilience {
         timers = t;
     }
 
+    /** Stops the timer thread and waits briefly until it is gone: no engine thread may still be winding down when the JVM exits. */
     void stop() {
         ScheduledThreadPoolExecutor t = timers;
         if (t != null) {
             t.shutdownNow();
+            try {
+                t.awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
