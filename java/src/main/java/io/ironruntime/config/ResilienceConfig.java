@@ -5,6 +5,7 @@ import io.ironruntime.resilience.CircuitSettings;
 import io.ironruntime.resilience.RateLimits;
 import io.ironruntime.resilience.Timeouts;
 import java.time.Duration;
+import static io.ironruntime.resilience.Timeouts.seconds;
 
 /**
  * How the router treats failing and busy providers.
@@ -37,9 +38,5 @@ public record ResilienceConfig(CircuitSettings circuit, int maxRetries, Backoff 
                 + ", max in flight " + maxInFlight + ", timeouts connect " + seconds(timeouts.connect()) + " s / first byte "
                 + seconds(timeouts.firstByte()) + " s / idle " + seconds(timeouts.idle()) + " s / total "
                 + seconds(timeouts.total()) + " s";
-    }
-
-    private static String seconds(Duration d) {
-        return java.math.BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString();
     }
 }

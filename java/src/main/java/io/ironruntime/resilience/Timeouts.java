@@ -24,6 +24,11 @@ public record Timeouts(Duration connect, Duration firstByte, Duration idle, Dura
         }
     }
 
+    /** A duration as users write it in settings and read it in messages: {@code 0.5}, {@code 120}. */
+    public static String seconds(Duration d) {
+        return java.math.BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString();
+    }
+
     /** The longest a provider connection may be silent while a call is running. */
     public Duration longestSilence() {
         return firstByte.compareTo(idle) >= 0 ? firstByte : idle;

@@ -27,10 +27,11 @@ public final class Circuits {
 
     private final CircuitSettings settings;
     private final EventQueue events;
-    private final ConcurrentHashMap<String, CircuitBreaker> byUpstream = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Last> byUpstream = new ConcurrentHashMap<>();
     /** By provider ordinal: the origin seen last and its breaker. */
     private final AtomicReferenceArray<Last> last = new AtomicReferenceArray<>(Provider.values().length);
 
+    /** An upstream's origin and its breaker. */
     private record Last(URI origin, CircuitBreaker breaker) {
     }
 
@@ -53,11 +54,10 @@ public final class Circuits {
         if (l != null && l.origin == origin) {
             return l.breaker;
         }
-        String key = key(provider, origin);
-        CircuitBreaker b = byUpstream.computeIfAbsent(key, k -> new CircuitBreaker(settings, System::nanoTime,
-                (from, to, reason) -> changed(k, provider, origin, from, to, reason)));
-        last.set(provider.ordinal(), new Last(origin, b));
-        return b;
+        Last made = byUpstream.computeIfAbsent(key(provider, origin), k -> new Last(origin, new CircuitBreaker(settings,
+                System::nanoTime, (from, to, reason) -> changed(k, provider, origin, from, to, reason))));
+        last.set(provider.ordinal(), made);
+        return made.breaker;
     }
 
     static String key(Provider provider, URI origin) {
@@ -100,13 +100,11 @@ public final class Circuits {
     void addTo(ObjectNode metrics) {
         ObjectNode all = metrics.putObject("circuits");
         long rejected = 0;
-        for (Map.Entry<String, CircuitBreaker> e : new java.util.TreeMap<>(byUpstream).entrySet()) {
-            CircuitBreaker b = e.getValue();
+        for (Map.Entry<String, Last> e : new java.util.TreeMap<>(byUpstream).entrySet()) {
+            CircuitBreaker b = e.getValue().breaker;
             ObjectNode o = all.putObject(e.getKey());
-            String key = e.getKey();
-            int at = key.indexOf('@');
-            o.put("provider", key.substring(0, at));
-            o.put("origin", key.substring(at + 1));
+            o.put("provider", e.getKey().substring(0, e.getKey().indexOf('@')));
+            o.put("origin", e.getValue().origin.toString());
             o.put("state", b.state().wireName());
             o.put("reason", b.reason());
             o.put("retry_after", b.untilHalfOpen() / 1e9);

@@ -215,7 +215,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         cancelCharge();
         answer(ErrorReply.rateLimited("queue_timeout", "The router already has " + r.gate.limit()
                 + " provider calls in flight (max_in_flight) and this request waited "
-                + seconds(r.config.queueTimeout().toNanos()) + " s (queue_timeout) without getting a slot. Retry shortly.")
+                + io.ironruntime.resilience.Timeouts.seconds(r.config.queueTimeout()) + " s (queue_timeout) without getting a slot. Retry shortly.")
                 .withHeaders(RateLimitReply.retryAfter(1_000_000_000L)));
     }
 
@@ -349,9 +349,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     }
 
     private Future<Void> timeOut(UpstreamTimeout.Kind kind) {
-        Resilience r = router.resilience;
-        (kind == UpstreamTimeout.Kind.FIRST_BYTE ? r.firstByteTimeouts
-                : kind == UpstreamTimeout.Kind.IDLE ? r.idleTimeouts : r.totalTimeouts).increment();
+        router.resilience.timeouts(kind).increment();
         UpstreamResponse attempt = current;
         current = null;
         cancelTimer(retryTimer);
@@ -360,10 +358,8 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             attempt.judge(CircuitBreaker.Outcome.FAILURE); // no-op when its head already judged it
         }
         Future<Void> call = attempt == null ? null : upstreamCall;
-        java.time.Duration limit = kind == UpstreamTimeout.Kind.FIRST_BYTE ? r.timeouts.firstByte()
-                : kind == UpstreamTimeout.Kind.IDLE ? r.timeouts.idle() : r.timeouts.total();
         try {
-            failUpstream(new UpstreamTimeout(kind, limit));
+            failUpstream(new UpstreamTimeout(kind, router.resilience.timeouts));
         } catch (HttpException | IOException e) {
             abortOutput = true;
             wakeClient();
@@ -379,10 +375,6 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         if (timer != null) {
             timer.cancel(false);
         }
-    }
-
-    private static String seconds(long nanos) {
-        return java.math.BigDecimal.valueOf(nanos / 1_000_000, 3).stripTrailingZeros().toPlainString();
     }
 
     // ---- response towards the client (server reactor) -------------------------------------------
@@ -515,12 +507,9 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     }
 
     private Future<Void> takeUpstreamToCancel() {
-        if (upstreamCall == null || upstreamDone) {
-            upstreamOver();
-            return null;
-        }
+        Future<Void> running = upstreamDone ? null : upstreamCall;
         upstreamOver();
-        return upstreamCall;
+        return running;
     }
 
     /** No more provider data is wanted: the deadlines stop and the in-flight slot goes to the next request. */

@@ -41,6 +41,14 @@ final class Resilience {
     final LongAdder firstByteTimeouts = new LongAdder();
     final LongAdder idleTimeouts = new LongAdder();
     final LongAdder totalTimeouts = new LongAdder();
+
+    LongAdder timeouts(UpstreamTimeout.Kind kind) {
+        return switch (kind) {
+            case FIRST_BYTE -> firstByteTimeouts;
+            case IDLE -> idleTimeouts;
+            case TOTAL -> totalTimeouts;
+        };
+    }
     final LongAdder streamFailures = new LongAdder();
 
     private volatile ScheduledThreadPoolExecutor timers;

@@ -1,5 +1,6 @@
 package io.ironruntime.router;
 
+import io.ironruntime.resilience.Timeouts;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 
@@ -23,12 +24,16 @@ final class UpstreamTimeout extends TimeoutException {
 
     final Kind kind;
 
-    UpstreamTimeout(Kind kind, Duration limit) {
-        super(kind.what + " " + kind.setting + " (" + seconds(limit) + " s)");
+    UpstreamTimeout(Kind kind, Timeouts timeouts) {
+        super(kind.what + " " + kind.setting + " (" + Timeouts.seconds(limit(kind, timeouts)) + " s)");
         this.kind = kind;
     }
 
-    private static String seconds(Duration d) {
-        return java.math.BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString();
+    static Duration limit(Kind kind, Timeouts timeouts) {
+        return switch (kind) {
+            case FIRST_BYTE -> timeouts.firstByte();
+            case IDLE -> timeouts.idle();
+            case TOTAL -> timeouts.total();
+        };
     }
 }
