@@ -23,10 +23,6 @@ from fakes.upstream import FakeUpstream  # noqa: E402
 
 # Routers keep a ledger database under $IRON_RUNTIME_HOME: never the user's real one in tests.
 os.environ["IRON_RUNTIME_HOME"] = tempfile.mkdtemp(prefix="iron-runtime-test-home-")
-# The test process neither maps nor writes the class-sharing archive: a process that has run the whole
-# suite with a new jar crashed in JVM shutdown while writing it (see README, Known limits).
-# test_class_sharing.py covers the archive in fresh interpreters of its own.
-os.environ["IRON_RUNTIME_CDS"] = "0"
 from helpers import ANTHROPIC_KEY, OPENAI_KEY  # noqa: E402
 
 # Variables that change what a router or an SDK does; the tests control them.

@@ -7,15 +7,15 @@ for multiprocessing).
 """
 from __future__ import annotations
 
-import atexit
 import hashlib
 import os
+import re
 import shlex
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional
 
 from .errors import IronRuntimeError, JavaNotFoundError
 
@@ -43,10 +43,10 @@ _REPO_ROOT = _PACKAGE_DIR.parent.parent  # python/iron_runtime -> repository roo
 
 _lock = threading.Lock()
 _started = False
-_archive_to_adopt: Optional[Tuple[Path, Path]] = None
-# atexit runs hooks last-registered-first: registered now, before this package imports JPype,
-# ours runs after JPype's own exit hook.
-_JPYPE_IMPORTED_FIRST = "jpype" in sys.modules
+_TRAINING_CLASS = _BRIDGE_PACKAGE + ".ClassSharingTraining"
+_TRAINING_GRACE = 600  # seconds a training run may take before another process tries again
+_ARCHIVE_LAYOUT_FLAG = re.compile(r"-Xm[sx]|-XX:[+-]?Use\w*(GC|Compressed)|-Xshare|-Djava.awt.headless")
+_CDS_QUIET = "-Xlog:cds*=off"  # CDS reports every class it skips; none of it is actionable
 
 
 def _dev_jars() -> List[Path]:
@@ -144,54 +144,82 @@ def _cache_dir() -> Path:
 def _cds_options(jar: Path, jvm_path: str, user_opts: List[str]) -> List[str]:
     """Class-data sharing for the engine's classes: about half of a cold start.
 
-    The first process writes an archive of the classes it loaded when its JVM exits (under
-    a temporary name, renamed once complete, so concurrent first runs cannot leave a torn
-    file); later processes map it. The archive is keyed by the jar and the JVM, so an
-    upgrade of either starts a new one. ``IRON_RUNTIME_CDS=0`` turns this off; user flags
-    that manage CDS themselves win. A stale or broken archive is ignored by the JVM.
+    When the archive for this jar and JVM exists, the JVM maps it. When it does not, a short
+    training run of the engine in a separate, detached JVM writes it (under a temporary name,
+    renamed once complete, so a torn file is never adopted) while this process starts without
+    it. The archive is never written by this process: HotSpot's dump at exit, run inside
+    JPype's JVM shutdown, could crash a process whose work was done. The archive is keyed by
+    the jar and the JVM, so an upgrade of either trains a new one. ``IRON_RUNTIME_CDS=0``
+    turns this off; user flags that manage CDS themselves win. A stale or broken archive is
+    ignored by the JVM.
     """
-    if os.environ.get("IRON_RUNTIME_CDS", "1") == "0":
+    if os.environ.get("IRON_RUNTIME_CDS", "1") == "0" or os.name != "posix":
         return []
     if any(o.startswith(("-XX:SharedArchiveFile", "-XX:ArchiveClassesAtExit", "-Xshare:off"))
            for o in user_opts):
         return []
+    archive = _archive_path(jar, jvm_path)
+    if archive is None:
+        return []
+    if archive.is_file():
+        return [f"-XX:SharedArchiveFile={archive}", _CDS_QUIET]
+    _train_archive(jar, jvm_path, archive, user_opts)
+    return []
+
+
+def _archive_path(jar: Path, jvm_path: str) -> Optional[Path]:
+    """Where the archive for this jar and this JVM lives (None when either cannot be read)."""
     try:
         identity = "|".join(
             f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in (jar, Path(jvm_path))
         )
     except OSError:
-        return []
+        return None
     key = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    cache = _cache_dir()
-    archive = cache / f"engine-{key}.jsa"
-    quiet = "-Xlog:cds*=off"  # CDS reports every class it skips; none of it is actionable
-    if archive.is_file():
-        return [f"-XX:SharedArchiveFile={archive}", quiet]
-    if _JPYPE_IMPORTED_FIRST:
-        # JPype's exit hook (which writes the archive) would run after ours.
-        return []
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        for stale in cache.glob("engine-*.tmp.jsa"):
-            if time.time() - stale.stat().st_mtime > 3600:
-                stale.unlink()
-    except OSError:
-        return []
-    global _archive_to_adopt
-    partial = cache / f"engine-{key}.{os.getpid()}.tmp.jsa"
-    _archive_to_adopt = (partial, archive)
-    return [f"-XX:ArchiveClassesAtExit={partial}", quiet]
+    return _cache_dir() / f"engine-{key}.jsa"
 
 
-def _adopt_archive() -> None:
-    """At exit, after JPype's hook shut the JVM down (which wrote the archive): publish it."""
-    if _archive_to_adopt is None:
+def _train_archive(jar: Path, jvm_path: str, archive: Path, user_opts: List[str]) -> None:
+    """Start the training JVM that writes ``archive``, unless one started in the last
+    ``_TRAINING_GRACE`` seconds (concurrent first processes train once; a failed training is
+    tried again later). Best effort: any failure leaves the process without class sharing."""
+    launcher = _java_launcher(jvm_path)
+    if launcher is None:
         return
-    partial, archive = _archive_to_adopt
+    marker = archive.with_suffix(".training")
+    partial = archive.with_suffix(".tmp.jsa")
     try:
-        if partial.is_file() and partial.stat().st_size > 0:
-            os.replace(partial, archive)
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if time.time() - marker.stat().st_mtime < _TRAINING_GRACE:
+                return
+            os.utime(marker)  # a stale marker: this process trains now
+        else:
+            os.close(fd)
     except OSError:
+        return
+    import subprocess
+
+    # Only the flags an archive must agree with (heap layout, collector) go to the training JVM:
+    # others (agents, log files, recordings) belong to the user's process alone.
+    layout = [o for o in user_opts if _ARCHIVE_LAYOUT_FLAG.match(o)]
+    java = [str(launcher), *layout, f"-XX:ArchiveClassesAtExit={partial}", _CDS_QUIET,
+            "-cp", str(jar), _TRAINING_CLASS]
+    # The shell backgrounds the run and exits at once, so the training JVM belongs to no one
+    # (no zombie here, and it finishes even if this process ends first). The rename publishes
+    # the archive only when the run succeeded; a failed run leaves its output in the log.
+    script = ('("$@" && [ -f "$PARTIAL" ] && [ -s "$PARTIAL" ] && mv -f "$PARTIAL" "$ARCHIVE" && rm -f "$MARKER" "$LOG"'
+              ' || echo "iron-runtime: the class-sharing training run failed; no archive was written"'
+              ') >"$LOG" 2>&1 </dev/null &')
+    env = dict(os.environ, PARTIAL=str(partial), ARCHIVE=str(archive), MARKER=str(marker),
+               LOG=str(archive.with_suffix(".log")))
+    try:
+        subprocess.run(["/bin/sh", "-c", script, "sh", *java], env=env, start_new_session=True,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
         pass
 
 
@@ -319,5 +347,3 @@ def jvm_running() -> bool:
     jpype = sys.modules.get("jpype")
     return bool(jpype is not None and jpype.isJVMStarted())
 
-
-atexit.register(_adopt_archive)
