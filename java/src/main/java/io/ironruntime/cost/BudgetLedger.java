@@ -40,7 +40,7 @@ public final class BudgetLedger {
 
     /** Money set aside for one request; settle or release it exactly once (later calls do nothing). */
     public final class Reservation {
-        private final long amount;
+        private long amount;
         private boolean open = true;
 
         private Reservation(long amount) {
@@ -48,7 +48,25 @@ public final class BudgetLedger {
         }
 
         public long amount() {
-            return amount;
+            synchronized (BudgetLedger.this) {
+                return amount;
+            }
+        }
+
+        /**
+         * Gives back what is above {@code smaller}: another budget granted the request less than this
+         * one did, and the request may only cost what both allow.
+         */
+        public void shrinkTo(long smaller) {
+            synchronized (BudgetLedger.this) {
+                if (smaller < 0 || smaller > amount) {
+                    throw new IllegalArgumentException("a reservation can only shrink, to 0 or more");
+                }
+                if (open) {
+                    reserved -= amount - smaller;
+                    amount = smaller;
+                }
+            }
         }
 
         /** The request finished and cost {@code actualPicos}; returns true the first time. */

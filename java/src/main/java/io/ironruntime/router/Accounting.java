@@ -32,6 +32,8 @@ final class Accounting implements AutoCloseable {
     final PricingTable pricing;
     final BudgetLedger ledger;
     final SpendTotals totals = new SpendTotals();
+    /** The runtime agents, each with its own token and budget on top of this one. */
+    final AgentAccounts agents = new AgentAccounts();
     /** The router's events (budget alerts go there). */
     private final EventQueue events;
     private final BudgetAlerts alerts;
@@ -116,30 +118,32 @@ final class Accounting implements AutoCloseable {
         } catch (RequestEstimate.InvalidRequest e) {
             return ErrorReply.badRequest("invalid_request_field", e.getMessage());
         }
-        BudgetLedger.Decision decision;
+        BudgetHold.Decision decision;
         ReservationPlan plan = null;
         if (price == null) {
-            decision = ledger.reserve(0, 0); // unpriced: costs nothing known, but not once the budget is gone
+            decision = BudgetHold.reserve(ledger, r.agent, 0, 0); // unpriced: costs nothing known, but not once the budget is gone
         } else {
             ModelPrice reservedAt = price.forTier(requestedTier); // priority processing costs more
             plan = ReservationPlan.of(reservedAt, estimate.inputBound(), estimate.outputBound(), choices,
                     endpoint.producesOutput());
-            decision = ledger.reserve(plan.wanted(), plan.wanted());
-            if (!decision.granted() && decision.refusal() == BudgetLedger.Refusal.INSUFFICIENT) {
+            decision = BudgetHold.reserve(ledger, r.agent, plan.wanted(), plan.wanted());
+            if (!decision.granted() && decision.refused().refusal() == BudgetLedger.Refusal.INSUFFICIENT) {
                 // The cheap bound does not fit: count the tokens for a tight one.
                 plan = ReservationPlan.of(reservedAt, estimate.inputTokens(), estimate.outputBound(), choices,
                         endpoint.producesOutput());
-                decision = ledger.reserve(plan.minimum(), plan.wanted());
+                decision = BudgetHold.reserve(ledger, r.agent, plan.minimum(), plan.wanted());
             }
         }
         if (!decision.granted()) {
-            return refusal(decision, plan);
+            return decision.agentRefused() ? agentRefusal(r.agent, decision.refused(), plan)
+                    : refusal(decision.refused(), plan);
         }
+        BudgetHold hold = decision.hold();
         boolean rewritten = false;
         long outputPerChoice = plan != null ? plan.outputCap() : Math.max(0, estimate.outputBound());
-        if (plan != null && endpoint.producesOutput() && !plan.clientBound() && !decision.at().unlimited()) {
+        if (plan != null && endpoint.producesOutput() && !plan.clientBound() && hold.bounded()) {
             // No bound from the client: send the one the reservation pays for, so the provider stops in budget.
-            outputPerChoice = plan.outputTokensFor(decision.reservation().amount());
+            outputPerChoice = plan.outputTokensFor(hold.amount());
             ((ObjectNode) r.json).put(endpoint.boundField, outputPerChoice);
             totals.boundsInjected.increment();
             rewritten = true;
@@ -156,13 +160,13 @@ final class Accounting implements AutoCloseable {
             try {
                 r.body = Json.MAPPER.writeValueAsBytes(r.json);
             } catch (JsonProcessingException e) {
-                decision.reservation().release();
+                hold.release();
                 return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded");
             }
         }
         long outputBound = endpoint.producesOutput() ? outputPerChoice * Math.max(1, choices) : 0;
         r.charge = new RequestCharge(this, r.id, model, r.provider(), price, requestedTier, estimate,
-                decision.reservation(), endpoint.producesOutput(), hideUsage, outputBound);
+                hold, r.agent, endpoint.producesOutput(), hideUsage, outputBound);
         return null;
     }
 
@@ -187,6 +191,25 @@ final class Accounting implements AutoCloseable {
                         + "). Lower max_tokens or shorten the request, or raise the budget with router.set_budget(...).");
     }
 
+    /** The agent's own budget refused: the router's may have room, but this agent may not spend it. */
+    private ErrorReply agentRefusal(AgentAccount agent, BudgetLedger.Decision d, ReservationPlan plan) {
+        agent.refused.increment();
+        agents.checkExhausted(agent, true);
+        BudgetLedger.Snapshot s = d.at();
+        String state = usd(s.spent()) + " spent and " + usd(s.reserved()) + " reserved by its requests in flight, of its "
+                + usd(s.limit()) + " budget";
+        if (d.refusal() == BudgetLedger.Refusal.EXHAUSTED) {
+            totals.refusedExhausted.increment();
+            return ErrorReply.paymentRequired("iron_cage_budget_exceeded", "agent_budget_exceeded", "Agent budget exhausted:"
+                    + " agent " + agent.agentId() + " has " + state + ". Start it with a larger budget=...");
+        }
+        totals.refusedInsufficient.increment();
+        String need = plan == null ? "" : " This request may cost up to " + usd(plan.minimum()) + ";";
+        return ErrorReply.paymentRequired("iron_cage_insufficient_budget", "agent_insufficient_budget",
+                "Insufficient agent budget:" + need + " agent " + agent.agentId() + " has only " + usd(s.available())
+                        + " left (" + state + "). Lower max_tokens or shorten the request.");
+    }
+
     static String usd(long picos) {
         BigDecimal v = BigDecimal.valueOf(picos, 12).stripTrailingZeros();
         return "$" + (v.scale() < 2 ? v.setScale(2) : v).toPlainString();
@@ -202,13 +225,21 @@ final class Accounting implements AutoCloseable {
             long latencyMs) {
         long cost = c.price == null ? 0 : c.price.forTier(servedTier).cost(usage);
         if (outcome.equals("not_answered")) {
-            c.reservation.release();
+            c.hold.release();
         } else {
-            c.reservation.settle(cost);
+            c.hold.settle(cost);
         }
         totals.record(c.model, usage, cost, c.price != null, estimated);
+        AgentAccount agent = c.agent;
+        if (agent != null) {
+            agent.requests.increment();
+            agent.inputTokens.add(usage.totalInputTokens());
+            agent.outputTokens.add(usage.outputTokens());
+            agents.checkExhausted(agent, false);
+        }
         if (store != null) {
-            store.append(new LedgerRow(System.currentTimeMillis(), c.requestId, config.budgetId(), null,
+            store.append(new LedgerRow(System.currentTimeMillis(), c.requestId, config.budgetId(),
+                    agent == null ? null : agent.agentId(),
                     c.provider.wireName(), c.model, usage.inputTokens(), usage.cacheReadTokens(),
                     usage.cacheWriteTokens(), usage.outputTokens(), cost, c.price != null, estimated, status, outcome,
                     latencyMs, Math.max(1, c.attempts())));

@@ -12,13 +12,19 @@ public final class ClientAuth {
     }
 
     public boolean accepts(String authorization, String apiKey) {
-        boolean ok = false;
-        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            ok = matches(authorization.substring(7).strip());
-        }
+        String bearer = bearer(authorization);
+        boolean ok = bearer != null && matches(bearer);
         // Evaluate both so the time taken does not say which header was tried.
         boolean okKey = apiKey != null && matches(apiKey.strip());
         return ok | okKey;
+    }
+
+    /** The token in an {@code Authorization: Bearer} header, or null. */
+    static String bearer(String authorization) {
+        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return authorization.substring(7).strip();
+        }
+        return null;
     }
 
     private boolean matches(String presented) {

@@ -169,6 +169,11 @@ public final class LlmRouter implements AutoCloseable {
         accounting.setLimit(limitPicos);
     }
 
+    /** The runtime agents this router serves, each by its own token and budget. */
+    public AgentAccounts agents() {
+        return accounting.agents;
+    }
+
     /** Counters, tokens and money so far, as JSON (dollars as numbers). */
     public ObjectNode metrics() {
         ObjectNode o = RouterMetrics.of(stats, accounting, pii == null ? PiiAudit.OFF : pii.audit, events);

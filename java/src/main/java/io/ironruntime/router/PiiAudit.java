@@ -52,12 +52,18 @@ final class PiiAudit {
         this.store = store;
     }
 
-    void record(String requestId, String direction, String field, Finding f) {
+    /** @param agent the runtime agent the text came from or goes to, or null */
+    void record(String requestId, AgentAccount agent, String direction, String field, Finding f) {
         total.increment();
+        String agentId = null;
+        if (agent != null) {
+            agent.piiDetections.increment();
+            agentId = agent.agentId();
+        }
         byType.computeIfAbsent(f.type(), t -> new LongAdder()).increment();
         long now = System.currentTimeMillis();
         if (store != null) {
-            store.append(new PiiAuditRow(now, requestId, null, direction, f.type(), action, f.fingerprint(), field,
+            store.append(new PiiAuditRow(now, requestId, agentId, direction, f.type(), action, f.fingerprint(), field,
                     f.start(), f.end()));
         }
         ObjectNode p = Json.MAPPER.createObjectNode();
@@ -68,7 +74,7 @@ final class PiiAudit {
         p.put("start", f.start());
         p.put("end", f.end());
         p.put("value_hash", f.fingerprint());
-        events.offer(EngineEvent.of(EVENT, null, requestId, p));
+        events.offer(EngineEvent.of(EVENT, agentId, requestId, p));
     }
 
     long total() {

@@ -73,7 +73,7 @@ final class PiiGuard {
         Set<String> found = new TreeSet<>();
         byte[] rewritten;
         try {
-            rewritten = tree != null ? rewriteTree(r.id, tree, found) : rewriteText(r.id, text, found);
+            rewritten = tree != null ? rewriteTree(r, tree, found) : rewriteText(r, text, found);
         } catch (RuntimeException e) { // fail closed: a request that could not be checked is not sent
             audit.failedScans.increment();
             return new ErrorReply(500, "server_error", "api_error", "pii_scan_failed", "The router could not check"
@@ -92,25 +92,25 @@ final class PiiGuard {
     }
 
     /** Rewrites the text fields of a body in place; returns its new encoding, or null when nothing changed. */
-    private byte[] rewriteTree(String requestId, JsonNode tree, Set<String> found) {
+    private byte[] rewriteTree(ProxyRequest r, JsonNode tree, Set<String> found) {
         boolean changed = TextFields.rewriteBody(tree, (path, t, kind) -> redact(t, kind, f -> {
             found.add(f.type());
-            audit.record(requestId, "request", path.toString(), f);
+            audit.record(r.id, r.agent, "request", path.toString(), f);
         }));
         return changed ? ResponsePii.write(tree).getBytes(StandardCharsets.UTF_8) : null;
     }
 
-    private byte[] rewriteText(String requestId, String text, Set<String> found) {
+    private byte[] rewriteText(ProxyRequest r, String text, Set<String> found) {
         String out = redact(text, TextFields.Kind.TEXT, f -> {
             found.add(f.type());
-            audit.record(requestId, "request", "body", f);
+            audit.record(r.id, r.agent, "request", "body", f);
         });
         return out.equals(text) ? null : out.getBytes(StandardCharsets.UTF_8);
     }
 
     /** The rewriter of one response, or null when responses are not scanned. */
     ResponsePii forResponse(ProxyRequest r) {
-        return config.scansResponses() ? new ResponsePii(this, r.id) : null;
+        return config.scansResponses() ? new ResponsePii(this, r.id, r.agent) : null;
     }
 
     /** {@code text} redacted whole; each detection goes to {@code sink} (null: not audited again). */

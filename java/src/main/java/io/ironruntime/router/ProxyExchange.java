@@ -211,7 +211,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
         Resilience r = router.resilience;
         r.queueTimeouts.increment();
-        r.rateLimitedEvent(request.id, "queue", 1_000_000_000L);
+        r.rateLimitedEvent(request.id, request.agentId(), "queue", 1_000_000_000L);
         cancelCharge();
         answer(ErrorReply.rateLimited("queue_timeout", "The router already has " + r.gate.limit()
                 + " provider calls in flight (max_in_flight) and this request waited "

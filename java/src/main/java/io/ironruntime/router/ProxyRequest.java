@@ -18,6 +18,8 @@ public final class ProxyRequest {
     String upstreamKey;
     /** The money side of a metered request, set by the metering stage; null when it is not charged. */
     RequestCharge charge;
+    /** The runtime agent whose token the request presented; null for the router's own token. */
+    AgentAccount agent;
 
     ProxyRequest(String id, HttpRequest head, long declaredLength) {
         this.id = id;
@@ -41,6 +43,11 @@ public final class ProxyRequest {
     String header(String name) {
         Header h = head.getFirstHeader(name);
         return h == null ? null : h.getValue();
+    }
+
+    /** The agent the request is attributed to, or null. */
+    public String agentId() {
+        return agent == null ? null : agent.agentId();
     }
 
     public String model() {

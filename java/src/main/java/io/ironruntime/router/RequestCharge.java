@@ -1,6 +1,5 @@
 package io.ironruntime.router;
 
-import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.cost.ModelPrice;
 import io.ironruntime.cost.RequestEstimate;
 import io.ironruntime.cost.TokenCounter;
@@ -37,7 +36,9 @@ final class RequestCharge {
     final RequestEstimate estimate;
     /** The most output the request can produce, all completions together (0 when unknown or none). */
     final long outputBound;
-    final BudgetLedger.Reservation reservation;
+    final BudgetHold hold;
+    /** The runtime agent the request is charged to as well, or null. */
+    final AgentAccount agent;
     final ResponseMeter meter;
     private final boolean producesOutput;
     private final long startNanos = System.nanoTime();
@@ -50,8 +51,8 @@ final class RequestCharge {
     private long rateTokens;
 
     RequestCharge(Accounting accounting, String requestId, String model, Provider provider, ModelPrice price,
-            String requestedTier, RequestEstimate estimate, BudgetLedger.Reservation reservation, boolean producesOutput, boolean hideUsage,
-            long outputBound) {
+            String requestedTier, RequestEstimate estimate, BudgetHold hold, AgentAccount agent, boolean producesOutput,
+            boolean hideUsage, long outputBound) {
         this.accounting = accounting;
         this.requestId = requestId;
         this.model = model;
@@ -59,7 +60,8 @@ final class RequestCharge {
         this.price = price;
         this.requestedTier = requestedTier;
         this.estimate = estimate;
-        this.reservation = reservation;
+        this.hold = hold;
+        this.agent = agent;
         this.producesOutput = producesOutput;
         this.meter = new ResponseMeter(hideUsage);
         this.outputBound = outputBound;
@@ -84,7 +86,7 @@ final class RequestCharge {
     synchronized void cancel() {
         if (!closed) {
             closed = true;
-            reservation.release();
+            hold.release();
             correctRate(0);
         }
     }

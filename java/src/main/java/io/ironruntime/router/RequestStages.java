@@ -28,7 +28,7 @@ final class RequestStages {
         this.head = List.of(
                 new HostCheck(hosts),
                 RequestStages::routeExists,
-                new AuthCheck(auth),
+                new AuthCheck(auth, accounting.agents),
                 new DeclaredSizeCheck(config.maxRequestBytes()));
         List<RequestStage> body = new java.util.ArrayList<>();
         body.add(RequestStages::parseJson);
@@ -74,16 +74,26 @@ final class RequestStages {
         return null;
     }
 
-    record AuthCheck(ClientAuth auth) implements RequestStage {
+    /** The router's own token, or a runtime agent's token (which attributes the request to that agent). */
+    record AuthCheck(ClientAuth auth, AgentAccounts agents) implements RequestStage {
         @Override
         public ErrorReply apply(ProxyRequest r) {
             if (auth == null || r.route.kind() == Route.Kind.HEALTH) {
                 return null;
             }
-            if (auth.accepts(r.header("Authorization"), r.header("x-api-key"))) {
+            String authorization = r.header("Authorization");
+            String apiKey = r.header("x-api-key");
+            if (auth.accepts(authorization, apiKey)) {
                 return null;
             }
-            boolean presented = r.header("Authorization") != null || r.header("x-api-key") != null;
+            if (!agents.isEmpty()) {
+                AgentAccount agent = agents.forToken(ClientAuth.bearer(authorization));
+                r.agent = agent != null ? agent : agents.forToken(apiKey == null ? null : apiKey.strip());
+                if (r.agent != null) {
+                    return null;
+                }
+            }
+            boolean presented = authorization != null || apiKey != null;
             return ErrorReply.unauthorized(presented
                     ? "Invalid router token: use the api_key of your LlmRouter (router.api_key), not a provider key"
                     : "Missing router token: send 'Authorization: Bearer <router.api_key>' or 'x-api-key: <router.api_key>'");

@@ -125,15 +125,15 @@ final class Resilience {
             r.charge.cancel();
         }
         rateLimited.increment();
-        rateLimitedEvent(r.id, d.refusedBy() == RateLimiter.Limit.REQUESTS ? "rpm" : "tpm", d.waitNanos());
+        rateLimitedEvent(r.id, r.agentId(), d.refusedBy() == RateLimiter.Limit.REQUESTS ? "rpm" : "tpm", d.waitNanos());
         return RateLimitReply.of(r.provider(), d, tokens, System.currentTimeMillis());
     }
 
-    void rateLimitedEvent(String requestId, String limit, long waitNanos) {
+    void rateLimitedEvent(String requestId, String agentId, String limit, long waitNanos) {
         ObjectNode p = Json.MAPPER.createObjectNode();
         p.put("limit", limit);
         p.put("retry_after", Math.ceil(waitNanos / 1e6) / 1000.0);
-        events.offer(EngineEvent.of(RATE_LIMITED, null, requestId, p));
+        events.offer(EngineEvent.of(RATE_LIMITED, agentId, requestId, p));
     }
 
     /** The resilience part of {@code metrics()}. */

@@ -115,4 +115,21 @@ class BudgetLedgerTest {
         assertTrue(end.spent() <= limit);
         assertTrue(refused.get() > 0, "the budget ran out during the run");
     }
+
+    @Test
+    void aReservationShrinksToWhatAnotherBudgetGrantedAndSettlesOnce() {
+        BudgetLedger ledger = new BudgetLedger(1_000, 0);
+        BudgetLedger.Reservation r = ledger.reserve(100, 800).reservation();
+        assertEquals(800, ledger.snapshot().reserved());
+        r.shrinkTo(300);
+        assertEquals(300, r.amount());
+        assertEquals(300, ledger.snapshot().reserved());
+        assertEquals(700, ledger.snapshot().available());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> r.shrinkTo(400));
+        assertTrue(r.settle(250));
+        assertEquals(0, ledger.snapshot().reserved());
+        assertEquals(250, ledger.snapshot().spent());
+        r.shrinkTo(0); // after settlement: nothing left to give back, nothing changes
+        assertEquals(0, ledger.snapshot().reserved());
+    }
 }
