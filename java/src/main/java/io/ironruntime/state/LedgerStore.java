@@ -40,6 +40,7 @@ import org.sqlite.SQLiteConfig;
  *        action           -- redacted, masked, hashed, blocked, detected
  *        value_hash       -- salted HMAC-SHA256 of the value (16 hex digits); never the value
  *        field, start_offset, end_offset)  -- where it was: the JSON field and the offsets in its text
+ * agents, agent_status_history, runtimes  -- supervised agents (schema 3): see {@link AgentTables}
  * </pre>
  *
  * Rows are appended by a writer thread in batched transactions (a batch gathers for 20 ms), so
@@ -49,7 +50,7 @@ import org.sqlite.SQLiteConfig;
  * is unbounded: when the disk fails, rows wait in memory and are retried, never dropped.
  */
 public final class LedgerStore implements AutoCloseable {
-    static final int SCHEMA_VERSION = 2;
+    static final int SCHEMA_VERSION = 3;
     static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final int MAX_BATCH = 1_000;
     static final long WATCH_MILLIS = 250;
@@ -177,6 +178,10 @@ public final class LedgerStore implements AutoCloseable {
                 s.executeUpdate("CREATE INDEX IF NOT EXISTS pii_audit_request ON pii_audit (request_id)");
                 s.executeUpdate("INSERT INTO schema_version (version) VALUES (2)");
             }
+            if (version < 3) {
+                AgentTables.create(s);
+                s.executeUpdate("INSERT INTO schema_version (version) VALUES (3)");
+            }
         }
     }
 
@@ -233,6 +238,79 @@ public final class LedgerStore implements AutoCloseable {
                 try (ResultSet r = p.executeQuery()) {
                     return r.next() ? r.getLong(1) : 0;
                 }
+            }
+        }
+    }
+
+    /** Every agent recorded in the file (by any runtime), newest first. */
+    public List<AgentRow> agents() throws SQLException {
+        synchronized (db) {
+            reopenIfWalReplaced();
+            return AgentTables.agents(connection);
+        }
+    }
+
+    /** The agent's row, or null when no runtime recorded it. */
+    public AgentRow agent(String agentId) throws SQLException {
+        synchronized (db) {
+            reopenIfWalReplaced();
+            return AgentTables.agent(connection, agentId);
+        }
+    }
+
+    /** The agent's status changes, oldest first. */
+    public List<AgentStatusRow> history(String agentId) throws SQLException {
+        synchronized (db) {
+            reopenIfWalReplaced();
+            return AgentTables.history(connection, agentId);
+        }
+    }
+
+    /** Spend, requests, tokens and PII detections of the ledger and audit rows carrying the agent's id. */
+    public AgentTotals totals(String agentId) throws SQLException {
+        synchronized (db) {
+            reopenIfWalReplaced();
+            return AgentTables.totals(connection, agentId);
+        }
+    }
+
+    /** {@link #totals} of every agent of {@link #agents()}, in one query, newest agent first. */
+    public Map<String, AgentTotals> totalsByAgent() throws SQLException {
+        synchronized (db) {
+            reopenIfWalReplaced();
+            return AgentTables.totalsByAgent(connection);
+        }
+    }
+
+    /**
+     * Call once when an agent runtime opens, before it appends agents: records {@code runtimeId} as running
+     * in this process, and ends the agents left running by runtimes whose process is gone (their status
+     * becomes {@code stopped}, {@code ended_at_ms} now, {@code last_error} "its runtime ended before it did",
+     * one history row each). Agents of runtimes alive in this or another process are left alone: the
+     * database is shared by every runtime of the user. Returns how many agents it ended.
+     * <p>
+     * Runs on the caller's thread in its own transaction under the lock the writer takes for each batch,
+     * so it never interleaves with a batch; queued rows are all of live runtimes, which it does not touch.
+     * It does not signal the orphans' processes: their pids may have been reused.
+     */
+    public int endOrphans(String runtimeId, long nowMillis) throws SQLException {
+        synchronized (db) {
+            reopenIfWalReplaced();
+            connection.setAutoCommit(false);
+            try {
+                int ended = AgentTables.endOrphans(connection, runtimeId, nowMillis);
+                connection.commit();
+                walKey = currentWalKey();
+                return ended;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    connection.rollback();
+                } catch (SQLException r) {
+                    e.addSuppressed(r);
+                }
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
             }
         }
     }
@@ -321,11 +399,17 @@ public final class LedgerStore implements AutoCloseable {
     private void writeBatch(List<StoreRow> batch) {
         List<LedgerRow> rows = new ArrayList<>(batch.size());
         List<PiiAuditRow> audit = new ArrayList<>();
+        List<AgentRow> agents = new ArrayList<>();
+        List<AgentStatusRow> history = new ArrayList<>();
         for (StoreRow r : batch) {
             if (r instanceof LedgerRow l) {
                 rows.add(l);
+            } else if (r instanceof PiiAuditRow a) {
+                audit.add(a);
+            } else if (r instanceof AgentRow a) {
+                agents.add(a);
             } else {
-                audit.add((PiiAuditRow) r);
+                history.add((AgentStatusRow) r);
             }
         }
         synchronized (db) {
@@ -349,6 +433,7 @@ public final class LedgerStore implements AutoCloseable {
                     insertAudit.executeBatch();
                 }
                 long own = addTotals(rows, inserted);
+                AgentTables.write(connection, agents, history);
                 connection.commit();
                 ownSinceWatch += own;
                 walKey = currentWalKey();
