@@ -1,0 +1,63 @@
+package io.ironruntime.agent;
+
+import static io.ironruntime.agent.Scripts.PATIENCE;
+import static io.ironruntime.agent.Scripts.eventually;
+import static io.ironruntime.agent.Scripts.write;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.sun.jna.Platform;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent does not outlive a JVM killed with SIGKILL (Linux: PR_SET_PDEATHSIG from the prelude). */
+class ParentDeathTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anAgentDiesWhenItsJvmIsKilledWithSigkill() throws Exception {
+        assumeTrue(Platform.isLinux(), "PR_SET_PDEATHSIG is Linux only");
+        Path script = write(dir, "orphan.py", "import time\ntime.sleep(300)\n");
+        // Surefire may run tests from a manifest-only jar; its real class path is in this property.
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process probe = new ProcessBuilder(java.toString(), "-cp", classPath,
+                ParentDeathProbe.class.getName(), script.toString(), Scripts.PYTHON)
+                .redirectErrorStream(true)
+                .start();
+        try {
+            CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
+                try (BufferedReader r = new BufferedReader(
+                        new InputStreamReader(probe.getInputStream(), StandardCharsets.UTF_8))) {
+                    StringBuilder seen = new StringBuilder();
+                    for (String line; (line = r.readLine()) != null; ) {
+                        if (line.startsWith("agent ")) {
+                            return line;
+                        }
+                        seen.append(line).append('\n');
+                    }
+                    throw new IllegalStateException("the probe JVM ended without starting an agent:\n" + seen);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            long agentPid = Long.parseLong(firstLine.get(60, TimeUnit.SECONDS).substring("agent ".length()).trim());
+            assertFalse(ProcStat.gone(agentPid), "the agent runs while its JVM lives");
+
+            assertTrue(Posix.signal(probe.pid(), Signal.KILL));
+            assertTrue(probe.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+            eventually("agent " + agentPid + " gone after its JVM was SIGKILLed", () -> ProcStat.gone(agentPid),
+                    () -> "state " + ProcStat.state(agentPid));
+        } finally {
+            probe.destroyForcibly();
+        }
+    }
+}
