@@ -4,17 +4,26 @@ The engine is Java, run in an embedded JVM started lazily (on first use, not at
 import), so importing this package is fast and needs no Java.
 """
 from .errors import (
+    AgentLaunchError,
+    AgentNotFoundError,
+    AgentStateError,
     ConfigurationError,
     IronRuntimeError,
     JavaNotFoundError,
     RouterStartError,
 )
 from .router import LlmRouter
+from .runtime import AgentHandle, Runtime
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LlmRouter",
+    "Runtime",
+    "AgentHandle",
+    "AgentNotFoundError",
+    "AgentStateError",
+    "AgentLaunchError",
     "IronRuntimeError",
     "ConfigurationError",
     "JavaNotFoundError",

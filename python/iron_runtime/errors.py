@@ -15,6 +15,9 @@ __all__ = [
     "ConfigurationError",
     "JavaNotFoundError",
     "RouterStartError",
+    "AgentNotFoundError",
+    "AgentStateError",
+    "AgentLaunchError",
     "java_errors",
 ]
 
@@ -35,11 +38,28 @@ class RouterStartError(IronRuntimeError, OSError):
     """The router could not start, e.g. because its port is already in use."""
 
 
+class AgentNotFoundError(IronRuntimeError, LookupError):
+    """No agent of the runtime has this id."""
+
+
+class AgentStateError(IronRuntimeError, RuntimeError):
+    """The agent (or the runtime) is not in a state that allows this: pausing a stopped agent,
+    stopping one twice, starting agents on a runtime that was shut down."""
+
+
+class AgentLaunchError(IronRuntimeError, OSError):
+    """The agent's process could not be started: the interpreter is missing or not executable,
+    the platform has no process groups, ..."""
+
+
 # Java exception class -> Python exception class. Checked along the Java superclass
 # chain, so subclasses of these Java exceptions map the same way.
 _JAVA_TO_PYTHON = {
     "io.ironruntime.config.ConfigException": ConfigurationError,
     "io.ironruntime.router.RouterStartException": RouterStartError,
+    "io.ironruntime.agent.AgentNotFoundException": AgentNotFoundError,
+    "io.ironruntime.agent.AgentStateException": AgentStateError,
+    "io.ironruntime.agent.AgentLaunchException": AgentLaunchError,
 }
 
 

@@ -183,6 +183,16 @@ public final class LlmRouter implements AutoCloseable {
         return o;
     }
 
+    /** Adds an event of another part of the engine (the agent runtime) to the router's stream; never blocks. */
+    public void publish(EngineEvent event) {
+        events.offer(event);
+    }
+
+    /** The router's database (ledger, audit, agents), or null when persistence is off. */
+    public io.ironruntime.state.LedgerStore store() {
+        return accounting.store();
+    }
+
     /** Events not yet delivered (budget alerts, PII detections): waits up to {@code timeoutMillis} for the first. */
     public List<EngineEvent> pollEvents(int max, long timeoutMillis) throws InterruptedException {
         return events.poll(max, timeoutMillis);
