@@ -99,8 +99,8 @@ class AgentOutputTest {
         assertTrue(all.startsWith("line "), "starts with a whole line");
         assertTrue(all.contains("line 0049999 "), "the newest line is kept");
         assertTrue(!all.contains("line 0000000 "), "the oldest line is gone");
-        // The two pumps run side by side, so the stderr line may land among the last stdout lines.
-        assertTrue(output.tail(200).contains("stderr survives\n"));
+        // The pumps run side by side: the stdout pump may lag, so where the stderr line lands in the
+        // combined ring (or whether it is still there) is not fixed; the stderr ring always has it.
         assertEquals("stderr survives\n", output.stderrTail(5));
     }
 
