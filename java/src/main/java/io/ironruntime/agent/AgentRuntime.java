@@ -56,6 +56,8 @@ public final class AgentRuntime implements AutoCloseable {
     /** Stops the stop policy orders (a stop waits, and must not wait on an I/O or watcher thread). */
     private final ExecutorService stopper;
     private final Thread shutdownHook;
+    /** Kills the agents' groups if this process dies without shutting down; null when it could not start. */
+    private final GroupReaper reaper;
     private boolean shutDown;
 
     /** A runtime with a router of its own, built from {@code config.router()} and started now. */
@@ -93,6 +95,7 @@ public final class AgentRuntime implements AutoCloseable {
             s.add(rc.icToken());
         }
         this.secrets = List.copyOf(s);
+        this.reaper = GroupReaper.start(config.python());
         this.timers = Executors.newSingleThreadScheduledExecutor(daemon("iron-agent-timers"));
         this.stopper = Executors.newCachedThreadPool(daemon("iron-agent-stopper"));
         if (!router.isRunning()) {
@@ -275,6 +278,9 @@ public final class AgentRuntime implements AutoCloseable {
         }
         timers.shutdownNow();
         stopper.shutdown();
+        if (reaper != null) {
+            reaper.close();
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
@@ -317,6 +323,20 @@ public final class AgentRuntime implements AutoCloseable {
 
     void event(String type, SupervisedAgent agent, ObjectNode payload) {
         router.publish(EngineEvent.of(type, agent.id, null, payload == null ? Json.MAPPER.createObjectNode() : payload));
+    }
+
+    /** A run of an agent started: its group is killed if this process dies before it ends. */
+    void groupStarted(long pgid) {
+        if (reaper != null) {
+            reaper.watch(pgid);
+        }
+    }
+
+    /** The run ended and its group is gone. */
+    void groupEnded(long pgid) {
+        if (reaper != null) {
+            reaper.forget(pgid);
+        }
     }
 
     ScheduledFuture<?> schedule(Runnable task, long delayMillis) {

@@ -80,6 +80,7 @@ final class SupervisedAgent {
             }
             throw e;
         }
+        runtime.groupStarted(p.pid());
         synchronized (this) {
             process = p;
             outputs.addLast(p.output());
@@ -104,6 +105,7 @@ final class SupervisedAgent {
     }
 
     private void exited(AgentProcess p, int code) {
+        runtime.groupEnded(p.pid());
         synchronized (this) {
             if (p != process) {
                 return;

@@ -60,4 +60,55 @@ class ParentDeathTest {
             probe.destroyForcibly();
         }
     }
+
+    /**
+     * The runtime's watchdog reaches what the agent started too: the agent's child is re-parented when
+     * the agent dies, and only the group kill of the watchdog (which sees its pipe from the JVM close)
+     * ends it.
+     */
+    @Test
+    void anAgentsOwnChildrenDieWhenTheRuntimesJvmIsKilledWithSigkill() throws Exception {
+        Path script = write(dir, "parent.py", """
+                import subprocess, time
+                child = subprocess.Popen(["sleep", "300"])
+                print("child", child.pid, flush=True)
+                time.sleep(300)
+                """);
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process probe = new ProcessBuilder(java.toString(), "-cp", classPath,
+                RuntimeDeathProbe.class.getName(), script.toString(), Scripts.PYTHON)
+                .redirectErrorStream(true)
+                .start();
+        try {
+            BufferedReader r = new BufferedReader(new InputStreamReader(probe.getInputStream(), StandardCharsets.UTF_8));
+            CompletableFuture<long[]> pids = CompletableFuture.supplyAsync(() -> {
+                long agent = 0;
+                StringBuilder seen = new StringBuilder();
+                try {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        seen.append(line).append('\n');
+                        if (line.startsWith("agent ")) {
+                            agent = Long.parseLong(line.substring(6).trim());
+                        } else if (line.startsWith("child ") && agent != 0) {
+                            return new long[] {agent, Long.parseLong(line.substring(6).trim())};
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                throw new IllegalStateException("the probe JVM ended early:\n" + seen);
+            });
+            long[] p = pids.get(60, TimeUnit.SECONDS);
+            assertFalse(ProcStat.gone(p[1]), "the agent's child runs while the JVM lives");
+
+            assertTrue(Posix.signal(probe.pid(), Signal.KILL));
+            assertTrue(probe.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+            eventually("agent " + p[0] + " gone", () -> ProcStat.gone(p[0]));
+            eventually("the agent's child " + p[1] + " gone", () -> ProcStat.gone(p[1]),
+                    () -> "state " + ProcStat.state(p[1]));
+        } finally {
+            probe.destroyForcibly();
+        }
+    }
 }
