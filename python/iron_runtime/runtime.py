@@ -215,6 +215,7 @@ class Runtime:
         restart_window: Optional[float] = None,
         restart_delay: Optional[float] = None,
         restart_max_delay: Optional[float] = None,
+        _follow_output: bool = False,
     ) -> AgentHandle:
         """Start ``script`` as a governed agent and return once its process runs.
 
@@ -273,6 +274,7 @@ class Runtime:
             "restart_window": _seconds("restart_window", restart_window, allow_none=True),
             "restart_delay": _seconds("restart_delay", restart_delay, allow_none=True),
             "restart_max_delay": _seconds("restart_max_delay", restart_max_delay, allow_none=True),
+            "follow_output": bool(_follow_output),
         }
         if python is not None and not isinstance(python, (str, os.PathLike)):
             raise TypeError(f"python must be a path or a name, not {_type_name(python)}")
@@ -339,6 +341,36 @@ class Runtime:
             raise ConfigurationError(f"tail must be >= 0, got {tail}")
         with java_errors():
             return str(self._bridge.logs(_agent_id(agent_id), tail))
+
+    # -- for the ``run`` command (one agent in the foreground) --------------------------------------------
+    # An agent started with _follow_output=True has its output fed to _read_output, which someone must
+    # keep calling: when 1 MiB is unread the agent waits, as it would on a full pipe.
+
+    def _read_output(self, agent_id: AgentRef, wait: float) -> List[tuple]:
+        """[("stdout" or "stderr", bytes), ...] printed since the last call, in order."""
+        import base64
+
+        with java_errors():
+            text = str(self._bridge.readOutput(_agent_id(agent_id), float(wait)))
+        return [(stream, base64.b64decode(data)) for stream, data in json.loads(text)]
+
+    def _close_output(self, agent_id: AgentRef) -> None:
+        with java_errors():
+            self._bridge.closeOutput(_agent_id(agent_id))
+
+    def _exit_code(self, agent_id: AgentRef) -> Optional[int]:
+        """The final exit code once the agent ended for good, else None (does not wait)."""
+        with java_errors():
+            code = self._bridge.waitFor(_agent_id(agent_id), 0.0)
+        return None if code is None else int(code)
+
+    def _status_line(self, agent_id: AgentRef, width: int) -> str:
+        with java_errors():
+            return str(self._bridge.statusLine(_agent_id(agent_id), int(width)))
+
+    def _summary(self, agent_id: AgentRef, stopped_on: Optional[str]) -> str:
+        with java_errors():
+            return str(self._bridge.summary(_agent_id(agent_id), stopped_on))
 
     # -- lifecycle -----------------------------------------------------------------------------------
 

@@ -76,6 +76,7 @@ public final class AgentLaunch {
     private final Path logFile;
     private final int outputCapacity;
     private final int stderrCapacity;
+    private final AgentOutputListener outputListener;
 
     private AgentLaunch(Builder b) {
         this.python = b.python;
@@ -86,6 +87,7 @@ public final class AgentLaunch {
         this.logFile = b.logFile;
         this.outputCapacity = b.outputCapacity;
         this.stderrCapacity = b.stderrCapacity;
+        this.outputListener = b.outputListener;
     }
 
     public static Builder builder(Path script) {
@@ -134,7 +136,7 @@ public final class AgentLaunch {
         Path interpreter = interpreter();
         AgentOutput output;
         try {
-            output = new AgentOutput(logFile, outputCapacity, stderrCapacity);
+            output = new AgentOutput(logFile, outputCapacity, stderrCapacity, outputListener);
         } catch (IOException | RuntimeException e) {
             throw new AgentLaunchException("cannot open the agent log file " + logFile + ": " + e
                     + "; pass a writable path or none", e);
@@ -312,6 +314,7 @@ public final class AgentLaunch {
         private Path logFile;
         private int outputCapacity = AgentOutput.DEFAULT_CAPACITY;
         private int stderrCapacity = AgentOutput.DEFAULT_STDERR_CAPACITY;
+        private AgentOutputListener outputListener;
 
         private Builder(Path script) {
             this.script = Objects.requireNonNull(script, "script");
@@ -366,6 +369,12 @@ public final class AgentLaunch {
         /** Bytes of stderr kept for {@link AgentOutput#stderrTail} (default 64 KiB). */
         public Builder stderrCapacity(int bytes) {
             this.stderrCapacity = positive(bytes, "stderrCapacity");
+            return this;
+        }
+
+        /** Also told everything each run prints, as it is printed (see {@link AgentOutputListener}); or null. */
+        public Builder outputListener(AgentOutputListener listener) {
+            this.outputListener = listener;
             return this;
         }
 

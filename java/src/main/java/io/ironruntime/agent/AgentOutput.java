@@ -34,11 +34,13 @@ public final class AgentOutput {
     private final ByteRing stderr;
     private final Path logFile;
     private final CountDownLatch streamsOpen = new CountDownLatch(2);
+    private final AgentOutputListener listener;
     // Guarded by lock; null once closed or after a write failed.
     private OutputStream log;
 
     /** Opens (creates, appends to) the log file first, so a bad path fails the launch, not the agent. */
-    AgentOutput(Path logFile, int capacity, int stderrCapacity) throws IOException {
+    AgentOutput(Path logFile, int capacity, int stderrCapacity, AgentOutputListener listener) throws IOException {
+        this.listener = listener;
         this.combined = new ByteRing(capacity);
         this.stderr = new ByteRing(stderrCapacity);
         this.logFile = logFile;
@@ -160,6 +162,20 @@ public final class AgentOutput {
                     logFailed(e);
                 }
             }
+        }
+        // Outside the lock: a listener may block (backpressure) without holding up the other stream.
+        if (listener != null) {
+            tell(isStderr ? AgentOutputListener.Stream.STDERR : AgentOutputListener.Stream.STDOUT,
+                    held, heldLength, lines, linesLength);
+        }
+    }
+
+    private void tell(AgentOutputListener.Stream stream, byte[] held, int heldLength, byte[] lines, int linesLength) {
+        try {
+            listener.output(stream, held, 0, heldLength);
+            listener.output(stream, lines, 0, linesLength);
+        } catch (RuntimeException e) {
+            // The listener's problem: capture, the log and the agent go on.
         }
     }
 

@@ -134,6 +134,14 @@ public final class AgentRuntime implements AutoCloseable {
      * @throws ConfigException      when the spec's environment would hand the agent a governed variable or a key
      */
     public AgentHandle startAgent(AgentSpec spec) {
+        return startAgent(spec, null);
+    }
+
+    /**
+     * Starts an agent whose output, across its restarts, is also given to {@code output} as it is
+     * printed (for a caller that shows it live, like the {@code run} command); see {@link #startAgent(AgentSpec)}.
+     */
+    public AgentHandle startAgent(AgentSpec spec, AgentOutputListener output) {
         String agentId = "agent_" + UUID.randomUUID();
         String token = "irt_agent_" + randomToken();
         Map<String, String> env = AgentEnvironment.build(
@@ -145,6 +153,7 @@ public final class AgentRuntime implements AutoCloseable {
                 .cwd(spec.cwd())
                 .environment(env)
                 .logFile(logFile(agentId))
+                .outputListener(output)
                 .build();
         SupervisedAgent agent;
         synchronized (this) {

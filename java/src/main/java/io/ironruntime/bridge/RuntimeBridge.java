@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Json;
 import io.ironruntime.agent.AgentHandle;
+import io.ironruntime.agent.AgentNotFoundException;
+import io.ironruntime.agent.AgentOutputFeed;
+import io.ironruntime.agent.AgentReport;
 import io.ironruntime.agent.AgentRuntime;
 import io.ironruntime.agent.AgentSpec;
 import io.ironruntime.agent.BudgetExhaustedPolicy;
@@ -13,12 +16,16 @@ import io.ironruntime.agent.RestartSettings;
 import io.ironruntime.agent.RuntimeConfig;
 import io.ironruntime.config.ConfigException;
 import io.ironruntime.config.RouterConfigReader;
+import io.ironruntime.cost.BudgetLedger;
+import io.ironruntime.cost.Money;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What Python's {@code Runtime} holds: JSON text and plain values in and out. The router is the
@@ -26,6 +33,8 @@ import java.util.Map;
  */
 public final class RuntimeBridge {
     private final AgentRuntime runtime;
+    /** Output feeds of the agents started with {@code follow_output} (the run command reads them). */
+    private final Map<String, AgentOutputFeed> feeds = new ConcurrentHashMap<>();
 
     private RuntimeBridge(AgentRuntime runtime) {
         this.runtime = runtime;
@@ -60,7 +69,11 @@ public final class RuntimeBridge {
         AgentSpec spec = new AgentSpec(Path.of(s.path("script").asText()), args, strings(s.get("env")),
                 strings(s.get("inherited_env")), budget, s.path("name").asText(null),
                 s.hasNonNull("cwd") ? Path.of(s.get("cwd").asText()) : null, s.path("python").asText(null), restart);
-        AgentHandle h = runtime.startAgent(spec);
+        AgentOutputFeed feed = s.path("follow_output").asBoolean(false) ? new AgentOutputFeed() : null;
+        AgentHandle h = runtime.startAgent(spec, feed);
+        if (feed != null) {
+            feeds.put(h.agentId(), feed);
+        }
         return runtime.metrics(h.agentId()).toString();
     }
 
@@ -97,8 +110,55 @@ public final class RuntimeBridge {
         return runtime.logs(agentId, tail);
     }
 
+    /**
+     * What a {@code follow_output} agent printed since the last call, waiting up to {@code waitSeconds}
+     * for something: JSON {@code [["stdout"|"stderr", base64 bytes], ...]} in order ({@code []}: nothing
+     * yet, or no feed). Base64 keeps the bytes exact: the command writes them to its own streams.
+     */
+    public String readOutput(String agentId, double waitSeconds) throws InterruptedException {
+        AgentOutputFeed feed = feeds.get(agentId);
+        ArrayNode a = Json.MAPPER.createArrayNode();
+        if (feed != null) {
+            Base64.Encoder b64 = Base64.getEncoder();
+            for (AgentOutputFeed.Chunk c : feed.take(seconds(waitSeconds, "wait"))) {
+                a.addArray().add(c.stream().wireName()).add(b64.encodeToString(c.bytes()));
+            }
+        }
+        return a.toString();
+    }
+
+    /** Stops feeding the agent's output (the reader is done); nothing waits on the feed any more. */
+    public void closeOutput(String agentId) {
+        AgentOutputFeed feed = feeds.remove(agentId);
+        if (feed != null) {
+            feed.close();
+        }
+    }
+
+    /** The run command's status line for the agent (see {@link AgentReport#statusLine}). */
+    public String statusLine(String agentId, int width) {
+        return AgentReport.statusLine(existing(agentId), width);
+    }
+
+    /** The run command's final summary for the agent; {@code stoppedOn} is the signal that stopped it, or null. */
+    public String summary(String agentId, String stoppedOn) {
+        BudgetLedger.Snapshot total = runtime.router().budget();
+        return AgentReport.summary(existing(agentId), Money.picosToDollars(total.spent()),
+                total.unlimited() ? null : Money.picosToDollars(total.limit()), stoppedOn);
+    }
+
     public void shutdown() {
+        feeds.values().forEach(AgentOutputFeed::close); // no pump may wait for a reader that is gone
+        feeds.clear();
         runtime.shutdown();
+    }
+
+    private ObjectNode existing(String agentId) {
+        ObjectNode m = runtime.metrics(agentId);
+        if (m == null) {
+            throw new AgentNotFoundException(agentId);
+        }
+        return m;
     }
 
     public AgentRuntime runtime() {

@@ -18,18 +18,20 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code java -jar iron-runtime.jar router [flags]}: the same proxy as the Python package, for agents
- * in any language. Provider keys come from the environment, never from flags (flags show up in ps).
+ * in any language; {@code run agent.py [flags] [-- args]}: one agent under governance (see
+ * {@link RunCommand}). Provider keys come from the environment, never from flags (flags show up in ps).
  */
 public final class Main {
     private static final ObjectMapper JSON = Json.MAPPER;
-    private static final List<String> ENV_NAMES = List.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN", "IC_SERVER",
-            "IRON_RUNTIME_HOME");
 
     private Main() {
     }
 
     public static void main(String[] args) {
-        int code = run(args, System.getenv(), System.out, System.err);
+        int code = args.length > 0 && args[0].equals("run")
+                ? RunCommand.run(args, System.getenv(), System.out, System.err, RunCommand.Terminal.detect(System.getenv()),
+                        StopSignals.install())
+                : run(args, System.getenv(), System.out, System.err);
         if (code != 0) {
             System.exit(code);
         }
@@ -38,14 +40,18 @@ public final class Main {
     static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
             out.println(usage());
+            out.println(RunOptions.usage());
             return args.length == 0 ? 2 : 0;
         }
         if (args[0].equals("--version")) {
             out.println("iron-runtime " + Version.VERSION);
             return 0;
         }
+        if (args[0].equals("run")) {
+            return RunCommand.run(args, env, out, err, new RunCommand.Terminal(false, 0), StopSignals.none());
+        }
         if (!args[0].equals("router")) {
-            err.println("iron-runtime: error: unknown command '" + args[0] + "' (try: router)");
+            err.println("iron-runtime: error: unknown command '" + args[0] + "' (try: router, run)");
             return 2;
         }
         LlmRouter router;
@@ -80,87 +86,37 @@ public final class Main {
     }
 
     static ObjectNode settings(String[] args, Map<String, String> env) {
+        if (CommandArgs.wantsHelp(args, 1)) {
+            throw new ConfigException(usage());
+        }
         ObjectNode s = JSON.createObjectNode();
-        for (int i = 1; i < args.length; i++) {
-            String flag = args[i];
-            if (flag.equals("-h") || flag.equals("--help")) {
-                throw new ConfigException(usage());
-            }
-            String value;
-            int eq = flag.indexOf('=');
-            if (eq > 0) {
-                value = flag.substring(eq + 1);
-                flag = flag.substring(0, eq);
-            } else {
-                if (i + 1 >= args.length) {
-                    throw new ConfigException(flag + " needs a value");
+        CommandArgs.walk(args, 1, new CommandArgs.Visitor() {
+            @Override
+            public void flag(String flag, String value) {
+                switch (flag) {
+                    case "--port" -> s.put("port", RouterFlags.integer(flag, value));
+                    case "--host" -> s.put("host", value);
+                    case "--budget" -> s.put("budget", value);
+                    default -> {
+                        if (!RouterFlags.apply(flag, value, s)) {
+                            throw new ConfigException("unknown flag " + flag + " (see iron-runtime router --help)");
+                        }
+                    }
                 }
-                value = args[++i];
             }
-            switch (flag) {
-                case "--port" -> s.put("port", integer(flag, value));
-                case "--host" -> s.put("host", value);
-                case "--openai-base-url" -> s.put("openai_base_url", value);
-                case "--anthropic-base-url" -> s.put("anthropic_base_url", value);
-                case "--server-url" -> s.put("server_url", value);
-                case "--max-request-bytes" -> s.put("max_request_bytes", integer(flag, value));
-                case "--connect-timeout" -> s.put("connect_timeout", number(flag, value));
-                case "--read-timeout" -> s.put("read_timeout", number(flag, value));
-                case "--first-byte-timeout" -> s.put("first_byte_timeout", number(flag, value));
-                case "--idle-timeout" -> s.put("idle_timeout", number(flag, value));
-                case "--total-timeout" -> s.put("total_timeout", number(flag, value));
-                case "--max-retries" -> s.put("max_retries", integer(flag, value));
-                case "--circuit-breaker" -> s.put("circuit_breaker", onOff(flag, value));
-                case "--rpm" -> s.withObjectProperty("rate_limits").put("rpm", integer(flag, value));
-                case "--tpm" -> s.withObjectProperty("rate_limits").put("tpm", integer(flag, value));
-                case "--max-in-flight" -> s.put("max_in_flight", integer(flag, value));
-                case "--queue-timeout" -> s.put("queue_timeout", number(flag, value));
-                case "--budget" -> s.put("budget", value);
-                case "--budget-id" -> s.put("budget_id", value);
-                case "--state-dir" -> s.put("state_dir", value);
-                case "--pricing-file" -> s.put("pricing_file", value);
-                case "--unknown-model" -> s.put("unknown_model", value);
-                case "--pii" -> s.put("pii", value);
-                case "--pii-scope" -> s.put("pii_scope", value);
-                case "--pii-region" -> s.put("pii_region", value);
-                default -> throw new ConfigException("unknown flag " + flag + "\n" + usage());
+
+            @Override
+            public void word(String word) {
+                throw new ConfigException("unexpected argument '" + word + "' (see iron-runtime router --help)");
             }
-        }
-        String token = env.get("IRON_RUNTIME_TOKEN");
-        if (token != null && !token.isBlank()) {
-            s.put("local_token", token);
-        }
-        ObjectNode e = s.putObject("env");
-        for (String name : ENV_NAMES) {
-            if (env.get(name) != null) {
-                e.put(name, env.get(name));
+
+            @Override
+            public void rest(List<String> words) {
+                throw new ConfigException("unexpected '--' (see iron-runtime router --help)");
             }
-        }
+        });
+        RouterFlags.environment(env, s);
         return s;
-    }
-
-    private static long integer(String flag, String value) {
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new ConfigException(flag + " must be a whole number, got '" + value + "'");
-        }
-    }
-
-    private static boolean onOff(String flag, String value) {
-        return switch (value) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> throw new ConfigException(flag + " must be 'on' or 'off', got '" + value + "'");
-        };
-    }
-
-    private static double number(String flag, String value) {
-        try {
-            return Double.parseDouble(value);
-        } catch (NumberFormatException e) {
-            throw new ConfigException(flag + " must be a number of seconds, got '" + value + "'");
-        }
     }
 
     private static void printBanner(LlmRouter router, PrintStream out) {

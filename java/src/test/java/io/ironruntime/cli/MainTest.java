@@ -84,4 +84,97 @@ class MainTest {
         assertEquals(0, run(Map.of(), "--help"));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("usage: iron-runtime router"));
     }
+
+    // ---- run ---------------------------------------------------------------------------------------
+
+    private static final Map<String, String> KEYS = Map.of("OPENAI_API_KEY", "sk-env-0123456789abcdef");
+
+    private static java.nio.file.Path agentScript(java.nio.file.Path dir) throws java.io.IOException {
+        return java.nio.file.Files.writeString(dir.resolve("agent.py"), "print('hi')\n");
+    }
+
+    @Test
+    void runFlagsBecomeOneValidatedConfiguration(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        agentScript(dir);
+        RunOptions o = RunOptions.parse(new String[] {"run", "--budget", "2.5", "agent.py", "in.txt",
+                "--restart=on-failure", "--max-restarts", "5", "--name", "nightly", "--python", "/usr/bin/python3",
+                "--on-budget-exhausted", "stop", "--stop-timeout", "3", "--total-budget", "10", "--pii", "off",
+                "--openai-base-url", "http://127.0.0.1:9", "--", "--verbose", "x"}, KEYS, dir);
+        assertEquals(dir.resolve("agent.py"), o.agent().script());
+        assertEquals(java.util.List.of("in.txt", "--verbose", "x"), o.agent().args());
+        assertEquals((Long) (5 * io.ironruntime.cost.Money.PICOS_PER_DOLLAR / 2), o.agent().budgetPicos());
+        assertEquals("nightly", o.agent().name());
+        assertEquals(dir, o.agent().cwd());
+        assertEquals(io.ironruntime.agent.RestartPolicy.ON_FAILURE, o.agent().restart().policy());
+        assertEquals(5, o.agent().restart().maxRestarts());
+        assertEquals("/usr/bin/python3", o.runtime().python());
+        assertEquals(io.ironruntime.agent.BudgetExhaustedPolicy.STOP, o.runtime().onBudgetExhausted());
+        assertEquals(java.time.Duration.ofSeconds(3), o.runtime().stopTimeout());
+        io.ironruntime.config.RouterConfig r = o.runtime().router();
+        assertEquals(io.ironruntime.pii.PiiMode.OFF, r.pii().mode());
+        assertEquals(0, r.port(), "a free loopback port");
+        assertEquals(10 * io.ironruntime.cost.Money.PICOS_PER_DOLLAR, r.budget().limitPicos());
+        assertEquals(io.ironruntime.config.KeyMode.DIRECT, r.keyMode());
+    }
+
+    @Test
+    void runDefaults(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        agentScript(dir);
+        RunOptions o = RunOptions.parse(new String[] {"run", "agent.py"}, KEYS, dir);
+        assertEquals(null, o.agent().budgetPicos(), "no agent budget");
+        assertEquals(io.ironruntime.cost.BudgetLedger.UNLIMITED, o.runtime().router().budget().limitPicos(), "no total budget");
+        assertEquals("agent.py", o.agent().name());
+        assertEquals("python3", o.runtime().python());
+        assertEquals(io.ironruntime.agent.RestartPolicy.NEVER, o.agent().restart().policy());
+        assertEquals(java.util.List.of(), o.agent().args());
+        RunOptions dashed = RunOptions.parse(new String[] {"run", "--budget", "1", "--", "agent.py", "a"}, KEYS, dir);
+        assertEquals(java.util.List.of("a"), dashed.agent().args(), "run [flags] -- agent.py args");
+    }
+
+    @Test
+    void badRunInputIsOneLineAndExitCodeTwo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        agentScript(dir);
+        String here = System.getProperty("user.dir");
+        String script = dir.resolve("agent.py").toString();
+        String[][] cases = {
+            {"run", dir.resolve("nothere.py").toString()},
+            {"run", script, "--restarts", "3"},
+            {"run", script, "--restart", "sometimes"},
+            {"run", script, "--max-restarts", "many"},
+            {"run", script, "--budget", "lots"},
+            {"run", script, "--stop-timeout", "-1"},
+            {"run", script, "--on-budget-exhausted", "pause"},
+            {"run", script, "--cwd", dir.resolve("nowhere").toString()},
+            {"run", "--budget", "1"},
+            {"run", script, "--budget"},
+        };
+        String[] expected = {"agent script not found", "unknown flag --restarts", "restart must be", "--max-restarts",
+            "budget", "--stop-timeout", "on_budget_exhausted", "--cwd", "needs the agent's script", "--budget needs a value"};
+        for (int i = 0; i < cases.length; i++) {
+            err.reset();
+            out.reset();
+            assertEquals(2, run(KEYS, cases[i]), String.join(" ", cases[i]));
+            String text = err.toString(StandardCharsets.UTF_8);
+            assertTrue(text.startsWith("iron-runtime: error: ") && text.indexOf('\n') == text.length() - 1, text);
+            assertTrue(text.contains(expected[i]), text);
+            assertFalse(text.contains("sk-env-0123456789abcdef"));
+            assertEquals("", out.toString(StandardCharsets.UTF_8));
+        }
+        assertEquals(here, System.getProperty("user.dir"));
+    }
+
+    @Test
+    void runWithoutAProviderKeyIsExitCodeTwo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String script = agentScript(dir).toString();
+        assertEquals(2, run(Map.of("IRON_RUNTIME_HOME", dir.toString()), "run", script));
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("iron-runtime: error: a runtime needs a router that holds the provider keys"), text);
+    }
+
+    @Test
+    void runHelp() {
+        assertEquals(0, run(Map.of(), "run", "--help"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("usage: iron-runtime run SCRIPT"));
+    }
 }
