@@ -3,8 +3,8 @@ package io.ironruntime.router;
 import io.ironruntime.cost.BudgetLedger;
 
 /**
- * What one request holds of the budgets it is charged to: the router's, and its agent's when a runtime
- * agent sent it. Both reservations are the same amount (the smaller grant wins), and both are settled
+ * What one request holds of the budgets it is charged to: its agent's when a runtime agent sent it, and
+ * the router's. Both reservations are the same amount (the smaller grant wins), and both are settled
  * or released together, exactly once.
  */
 final class BudgetHold {
@@ -26,23 +26,35 @@ final class BudgetHold {
         }
     }
 
-    /** Reserves in the router's budget, then the same amount (or what is left of it) in the agent's. */
+    /**
+     * Reserves in the agent's budget first (its refusal names the agent, which is what the agent must
+     * hear when both are spent, and what a stop policy acts on), then the same amount, or what is left
+     * of it, in the router's.
+     */
     static Decision reserve(BudgetLedger routerLedger, AgentAccount account, long minimum, long wanted) {
-        BudgetLedger.Decision r = routerLedger.reserve(minimum, wanted);
+        BudgetLedger.Reservation agentHold = null;
+        boolean agentBounded = false;
+        long amount = wanted;
+        if (account != null) {
+            BudgetLedger.Decision a = account.ledger.reserve(minimum, wanted);
+            if (!a.granted()) {
+                return new Decision(null, a, true);
+            }
+            agentHold = a.reservation();
+            agentBounded = !a.at().unlimited();
+            amount = agentHold.amount();
+        }
+        BudgetLedger.Decision r = routerLedger.reserve(minimum, amount);
         if (!r.granted()) {
+            if (agentHold != null) {
+                agentHold.release();
+            }
             return new Decision(null, r, false);
         }
-        if (account == null) {
-            return new Decision(new BudgetHold(r.reservation(), null, !r.at().unlimited()), null, false);
+        if (agentHold != null) {
+            agentHold.shrinkTo(r.reservation().amount());
         }
-        BudgetLedger.Decision a = account.ledger.reserve(minimum, r.reservation().amount());
-        if (!a.granted()) {
-            r.reservation().release();
-            return new Decision(null, a, true);
-        }
-        r.reservation().shrinkTo(a.reservation().amount());
-        boolean bounded = !r.at().unlimited() || !a.at().unlimited();
-        return new Decision(new BudgetHold(r.reservation(), a.reservation(), bounded), null, false);
+        return new Decision(new BudgetHold(r.reservation(), agentHold, agentBounded || !r.at().unlimited()), null, false);
     }
 
     long amount() {

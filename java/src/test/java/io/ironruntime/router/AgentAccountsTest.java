@@ -165,6 +165,20 @@ class AgentAccountsTest {
     }
 
     @Test
+    void whenBothBudgetsAreSpentTheRefusalNamesTheAgent() throws Exception {
+        LlmRouter r = router(",\"budget\":\"0.0002\"");
+        List<String> exhausted = new CopyOnWriteArrayList<>();
+        r.agents().onExhausted(acc -> exhausted.add(acc.agentId()));
+        r.agents().register("agent_a", "tok-a", 200_000_000L);
+        assertEquals(200, chat(r, "tok-a", CHAT).statusCode());
+        settled(r);
+        HttpResponse<String> refused = chat(r, "tok-a", CHAT);
+        assertEquals("agent_budget_exceeded", Json.MAPPER.readTree(refused.body()).path("error").path("code").asText());
+        assertEquals(List.of("agent_a"), exhausted);
+        assertEquals(0, r.budget().reserved());
+    }
+
+    @Test
     void aRevokedTokenIsRefusedButTheFiguresStay() throws Exception {
         LlmRouter r = router("");
         AgentAccount a = r.agents().register("agent_a", "tok-a", BudgetLedger.UNLIMITED);
