@@ -1,0 +1,20 @@
+"""Prints ``out <i>`` on stdout for i in 1..N, then ``err <i>`` on stderr for i in 1..N, then
+``ready`` on stdout; then sleeps (``--stay``) or exits 0.
+
+    lines_agent.py N [--stay]
+"""
+import sys
+import time
+
+n = int(sys.argv[1])
+for i in range(1, n + 1):
+    print("out %d" % i, flush=True)
+time.sleep(0.1)
+for i in range(1, n + 1):
+    sys.stderr.write("err %d\n" % i)
+    sys.stderr.flush()
+time.sleep(0.1)
+print("ready", flush=True)
+if "--stay" in sys.argv:
+    while True:
+        time.sleep(1)
