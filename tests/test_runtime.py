@@ -149,9 +149,10 @@ def expected_chat_cost(model, recs):
 # ----------------------------------------------------------------------------- spending through the router
 
 
-def test_openai_sdk_agent_spends_through_the_router(make_runtime, oai_up):
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_openai_sdk_agent_spends_through_the_router(make_runtime, oai_up, stream):
     rt = make_runtime()
-    h = rt.start_agent(OPENAI_AGENT, args=["--calls", "2"])
+    h = rt.start_agent(OPENAI_AGENT, args=["--calls", "2"] + (["--stream"] if stream else []))
     assert rt.wait_agent(h, timeout=60) == 0, rt.logs(h)
 
     recs = chat_calls(oai_up)
@@ -160,6 +161,7 @@ def test_openai_sdk_agent_spends_through_the_router(make_runtime, oai_up):
         # The router made the call with the real key; the agent never had it.
         assert rec.headers["authorization"] == "Bearer " + OPENAI_KEY
         assert rec.json["model"] == "gpt-4o-mini"
+        assert rec.stream == stream
         assert EMAIL not in rec.body.decode()  # redacted on the way out
     expected = expected_chat_cost("gpt-4o-mini", recs)
     assert expected > 0
@@ -188,7 +190,7 @@ def test_openai_sdk_agent_spends_through_the_router(make_runtime, oai_up):
     agent_row = db_rows(db, "SELECT * FROM agents WHERE agent_id = ?", h.agent_id)[0]
     assert agent_row["status"] == "completed" and agent_row["exit_code"] == 0
     assert agent_row["script"] == OPENAI_AGENT
-    assert json.loads(agent_row["args_json"]) == ["--calls", "2"]
+    assert json.loads(agent_row["args_json"]) == ["--calls", "2"] + (["--stream"] if stream else [])
     # the runtime's total is the agent's
     assert rt.router.metrics()["budget_spent_picos"] == expected
 
@@ -236,6 +238,34 @@ def test_langchain_chat_openai_agent_spends_through_the_router(make_runtime, oai
     assert "ok echo:" in rt.logs(h)
 
 
+def test_concurrent_agents_are_each_charged_for_their_own_calls(make_runtime, oai_up):
+    rt = make_runtime()
+    handles = []
+    lock = threading.Lock()
+
+    def start(i):
+        h = rt.start_agent(OPENAI_AGENT, args=["--calls", str(i + 1), "--stream"] if i % 2 else ["--calls", str(i + 1)])
+        with lock:
+            handles.append((i + 1, h))
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(handles) == 4 and len({h.pid for _, h in handles}) == 4
+    for calls, h in handles:
+        assert rt.wait_agent(h, timeout=90) == 0, rt.logs(h)
+    one = expected_chat_cost("gpt-4o-mini", chat_calls(oai_up)[:1])  # every call has the same text and usage
+    assert rt.router.flush(10)
+    for calls, h in handles:
+        m = settled(rt, h, calls)
+        assert m["requests"] == calls and m["budget_spent_picos"] == calls * one and m["pii_detections"] == calls
+        rows = db_rows(rt.router.database_path, "SELECT cost_picos FROM ledger WHERE agent_id = ?", h.agent_id)
+        assert [r["cost_picos"] for r in rows] == [one] * calls
+    assert len(chat_calls(oai_up)) == 1 + 2 + 3 + 4
+
+
 # ----------------------------------------------------------------------------- the child's environment
 
 
@@ -253,8 +283,8 @@ def test_child_environment(make_runtime, tmp_path, monkeypatch):
     work = tmp_path / "work"
     work.mkdir()
     out = tmp_path / "seen.json"
-    h = rt.start_agent(ENV_AGENT, args=[str(out), "two words", "--flag"], env={"MY_SETTING": "from-env-arg"},
-                       cwd=str(work))
+    h = rt.start_agent(ENV_AGENT, args=[str(out), "two words", "--flag", "h\u00e9llo \u2713"],
+                       env={"MY_SETTING": "from-env-arg", "MY_UNICODE": "caf\u00e9"}, cwd=str(work))
     assert rt.wait_agent(h, timeout=30) == 0, rt.logs(h)
     seen = json.loads(out.read_text())
     env = seen["env"]
@@ -265,7 +295,7 @@ def test_child_environment(make_runtime, tmp_path, monkeypatch):
     assert token.startswith("irt_agent_") and env["ANTHROPIC_API_KEY"] == token
     assert token != rt.router.api_key
     assert env["IRON_RUNTIME_AGENT_ID"] == h.agent_id
-    assert env["MY_SETTING"] == "from-env-arg"
+    assert env["MY_SETTING"] == "from-env-arg" and env["MY_UNICODE"] == "caf\u00e9"
     assert env["IRT_TEST_INHERITED"] == "inherited-value"
     for dropped in ("MY_KEY", "MY_WRAPPED", "MY_ROUTER_TOKEN", "ANTHROPIC_AUTH_TOKEN", "IRON_RUNTIME_PARENT_PID"):
         assert dropped not in env, dropped
@@ -274,7 +304,7 @@ def test_child_environment(make_runtime, tmp_path, monkeypatch):
         assert secret not in everything
 
     # Started as `python script args` in its own process group, in the given directory.
-    assert seen["argv"] == [ENV_AGENT, str(out), "two words", "--flag"]
+    assert seen["argv"] == [ENV_AGENT, str(out), "two words", "--flag", "h\u00e9llo \u2713"]
     assert seen["cwd"] == str(work)
     assert os.path.realpath(seen["executable"]) == os.path.realpath(sys.executable)
     assert seen["pgid"] == seen["pid"] == rt.get_metrics(h)["pid"]
@@ -422,6 +452,16 @@ def test_stop_reaches_a_grandchild(make_runtime, pids):
     with pytest.raises(AgentStateError):
         rt.resume_agent(h)
 
+def test_an_agent_that_ends_gracefully_on_sigterm(make_runtime):
+    rt = make_runtime()
+    h = rt.start_agent(LINES_AGENT, args=["1", "--stay", "--graceful"])
+    log_value(rt, h, "ready")
+    assert rt.stop_agent(h, timeout=10) == 0
+    m = rt.get_metrics(h)
+    assert m["status"] == "stopped" and m["exit_code"] == 0  # stopped, not completed: it was asked to end
+    assert rt.logs(h, tail=1) == "bye\n"  # what it printed on its way out is kept
+
+
 
 def test_agent_ignoring_sigterm_is_killed_after_the_timeout(make_runtime, pids):
     rt = make_runtime()
@@ -494,7 +534,9 @@ def test_on_failure_restarts_up_to_the_limit_then_fails(make_runtime, tmp_path):
     restarted = [e for e in events if e["type"] == "agent_restarted"]
     assert len(restarted) == 2
     assert [e["type"] for e in events][-1] == "agent_failed"
-    assert all(e.get("agent_id") == h.agent_id or h.agent_id in json.dumps(e) for e in events)
+    assert all(e["agent_id"] == h.agent_id for e in events)
+    assert [e["restarts"] for e in restarted] == [1, 2]
+    assert restarted[0]["reason"].startswith("exited with code 3; restart 1 in 0.1 s")
 
     rows = history(rt, h.agent_id)
     assert [r["status"] for r in rows] == ["running", "restarting", "starting", "running", "restarting",
@@ -547,6 +589,70 @@ def test_stop_while_waiting_to_restart(make_runtime, tmp_path):
     assert runs(counter) == 1
 
 
+def test_always_does_not_restart_an_agent_that_was_stopped(make_runtime, tmp_path):
+    rt = make_runtime()
+    counter = tmp_path / "runs"
+    h = rt.start_agent(EXIT_AGENT, args=["0", str(counter), "300"], restart="always", restart_delay=0.05)
+    wait_for(lambda: runs(counter) == 1, 30, "the first run")
+    assert rt.stop_agent(h, timeout=5) == 143
+    time.sleep(0.3)  # a restart would have come after 0.05 s
+    assert runs(counter) == 1
+    m = rt.get_metrics(h)
+    assert m["status"] == "stopped" and m["restarts"] == 0 and m["pid"] is not None and not alive(m["pid"])
+
+
+def test_an_agent_killed_from_outside_is_restarted_and_says_so(make_runtime, tmp_path):
+    rt = make_runtime()
+    counter = tmp_path / "runs"
+    h = rt.start_agent(EXIT_AGENT, args=["0", str(counter), "300"], restart="on-failure", max_restarts=1,
+                       restart_delay=0.05)
+    wait_for(lambda: runs(counter) == 1, 30, "the first run")
+    first = h.pid
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: runs(counter) == 2, 30, "the restart")
+    wait_for(lambda: h.status == "running" and h.pid != first, 10, "the second run")
+    m = rt.get_metrics(h)
+    assert m["restarts"] == 1
+    assert m["last_error"].startswith("killed by signal 9 (exit code 137)"), m["last_error"]
+    os.kill(h.pid, signal.SIGKILL)
+    assert rt.wait_agent(h, timeout=30) == 137
+    m = rt.get_metrics(h)
+    assert m["status"] == "failed"
+    assert m["last_error"].startswith("killed by signal 9 (exit code 137); restarted 1 times"), m["last_error"]
+
+
+def test_an_agents_budget_holds_across_its_restarts(make_runtime):
+    rt = make_runtime()
+    # Enough for one call: the first run spends it and exits 0; the next runs get 402 and exit 3.
+    h = rt.start_agent(OPENAI_AGENT, args=["--calls", "1", "--exit-on-402", "3"], budget=0.00002,
+                       restart="always", max_restarts=2, restart_delay=0.05)
+    assert rt.wait_agent(h, timeout=90) == 3, rt.logs(h)
+    m = rt.get_metrics(h)
+    assert m["status"] == "failed" and m["restarts"] == 2
+    assert m["requests"] == 1 and m["refused_requests"] == 2
+    assert 0 < m["budget_spent_picos"] <= round(m["budget_limit"] * 1e12)
+
+
+def test_lifecycle_events(make_runtime):
+    rt = make_runtime()
+    events = []
+    for kind in ("agent_started", "agent_paused", "agent_resumed", "agent_stopped", "agent_completed"):
+        rt.router._subscribe("agent events", kind, events.append)
+    h = rt.start_agent(LINES_AGENT, args=["1", "--stay"], name="evented")
+    log_value(rt, h, "ready")
+    rt.pause_agent(h)
+    rt.resume_agent(h)
+    rt.stop_agent(h, timeout=5)
+    done = rt.start_agent(LINES_AGENT, args=["1"])
+    assert rt.wait_agent(done, timeout=30) == 0
+    wait_for(lambda: len(events) >= 6, 10, "six events")
+    assert [(e["type"], e["agent_id"]) for e in events] == [
+        ("agent_started", h.agent_id), ("agent_paused", h.agent_id), ("agent_resumed", h.agent_id),
+        ("agent_stopped", h.agent_id), ("agent_started", done.agent_id), ("agent_completed", done.agent_id)]
+    assert events[0]["name"] == "evented"
+    assert events[3]["exit_code"] == 143 and events[5]["exit_code"] == 0
+
+
 # ----------------------------------------------------------------------------- wait, logs, handles
 
 
@@ -562,6 +668,10 @@ def test_wait_and_logs(make_runtime, tmp_path):
     assert everything.index("out 30") < everything.index("err 1") < everything.index("ready")
     assert rt.logs(h, tail=3).splitlines() == everything[-3:] == ["err 29", "err 30", "ready"]
     assert rt.logs(h, tail=0) == ""
+    log_file = rt.get_metrics(h)["log_file"]
+    assert log_file.startswith(str(tmp_path / "state"))
+    with open(log_file) as f:
+        assert sorted(f.read().splitlines()) == sorted(everything)
     assert len(rt.logs(h).splitlines()) == 61
     with pytest.raises(ConfigurationError):
         rt.logs(h, tail=-1)
@@ -597,7 +707,7 @@ def test_handles(make_runtime):
 # ----------------------------------------------------------------------------- no agent outlives its owner
 
 
-def test_shutdown_leaves_no_agent_process(make_runtime, pids):
+def test_shutdown_leaves_no_agent_process(make_runtime, pids, tmp_path):
     rt = make_runtime(stop_timeout=1.0)
     with rt:
         handles = [rt.start_agent(GRANDCHILD_AGENT), rt.start_agent(GRANDCHILD_AGENT, args=["--ignore-term"]),
@@ -606,9 +716,14 @@ def test_shutdown_leaves_no_agent_process(make_runtime, pids):
             pids.extend([h.pid, int(log_value(rt, h, "grandchild "))])
         rt.pause_agent(handles[2])
         assert all(alive(p) for p in pids)
+        counter = tmp_path / "runs"
+        waiting = rt.start_agent(EXIT_AGENT, args=["1", str(counter)], restart="on-failure", restart_delay=1)
+        wait_for(lambda: waiting.status == "restarting", 30, "an agent waiting for its restart")
     for p in pids:
         wait_for(lambda: not alive(p), 10, "process %d to be gone" % p)
-    assert [rt.get_metrics(h)["status"] for h in handles] == ["stopped"] * 3
+    assert [rt.get_metrics(h)["status"] for h in handles + [waiting]] == ["stopped"] * 4
+    time.sleep(1.3)  # past the restart it was waiting for
+    assert runs(counter) == 1
     assert not rt.router.is_running
     with pytest.raises(AgentStateError):
         rt.start_agent(GRANDCHILD_AGENT)
@@ -665,6 +780,10 @@ def test_owner_killed_with_sigkill_leaves_no_agent_and_the_next_runtime_records_
     assert alive(owner.agent_pid) and alive(owner.grandchild)
     before = agent_row(state, owner.agent_id)
     assert before["status"] == "running" and before["pid"] == owner.agent_pid
+    # A runtime opening the same database while the owner lives leaves its agent alone.
+    beside = make_runtime(state_dir=state)
+    assert beside.get_metrics(owner.agent_id)["status"] == "running"
+    assert agent_row(state, owner.agent_id)["status"] == "running"
 
     os.kill(owner.proc.pid, signal.SIGKILL)
     owner.proc.wait(timeout=10)
@@ -678,7 +797,7 @@ def test_owner_killed_with_sigkill_leaves_no_agent_and_the_next_runtime_records_
     assert m["ended_at"] is not None
     assert m["runtime_id"] == before["runtime_id"]
     runtimes = db_rows(find_db(state), "SELECT runtime_id FROM runtimes")
-    assert len(runtimes) == 2 and before["runtime_id"] in {r["runtime_id"] for r in runtimes}
+    assert len(runtimes) == 3 and before["runtime_id"] in {r["runtime_id"] for r in runtimes}
     assert [a["agent_id"] for a in rt.list_agents()] == [owner.agent_id]
 
 
@@ -742,6 +861,12 @@ def test_bad_start_agent_arguments(make_runtime, tmp_path):
         rt.start_agent(LINES_AGENT, args=["1"], python=str(tmp_path))  # a directory
     with pytest.raises(AgentLaunchError):
         rt.start_agent(LINES_AGENT, args=["1"], python="no-such-python-on-path")
+    broken = tmp_path / "broken_agent.py"
+    broken.write_text("print('about to fail')\ndef oops(:\n")
+    h = rt.start_agent(str(broken))  # Python itself refuses it: the agent starts and fails, saying why
+    assert rt.wait_agent(h, timeout=30) == 1
+    m = rt.get_metrics(h)
+    assert m["status"] == "failed" and "SyntaxError" in m["last_error"], m
     with pytest.raises(ConfigurationError):
         rt.start_agent(LINES_AGENT, restart="sometimes")
     with pytest.raises(ConfigurationError):
@@ -756,7 +881,7 @@ def test_bad_start_agent_arguments(make_runtime, tmp_path):
         kw = dict({"script": LINES_AGENT}, **bad)
         with pytest.raises(TypeError):
             rt.start_agent(**kw)
-    assert rt.list_agents() == []  # nothing was kept of the failed starts
+    assert [a["agent_id"] for a in rt.list_agents()] == [h.agent_id]  # nothing was kept of the failed starts
 
 
 def test_bad_runtime_arguments(make_runtime):
@@ -766,6 +891,8 @@ def test_bad_runtime_arguments(make_runtime):
         make_runtime(stop_timeout=-1)
     with pytest.raises(TypeError):
         make_runtime(verbose="yes")
+    with pytest.raises(AgentLaunchError, match="not found"):
+        make_runtime(python="/nonexistent/python").start_agent(LINES_AGENT, args=["1"])
     with pytest.raises(ConfigurationError):
         Runtime(budget=-5, provider_key={"openai": OPENAI_KEY})
 
