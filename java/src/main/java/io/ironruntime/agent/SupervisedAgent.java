@@ -116,9 +116,8 @@ final class SupervisedAgent {
                 return;
             }
             RestartPlanner.Decision d = planner.onExit(code, false, System.currentTimeMillis());
-            String failure = code == 0 ? null : describeExit(p, code);
-            if (failure != null) {
-                lastError = failure;
+            if (code != 0) {
+                lastError = describeExit(p, code, "");
             }
             if (d.restart()) {
                 record(AgentStatus.RESTARTING, d.reason());
@@ -126,7 +125,11 @@ final class SupervisedAgent {
                 pendingRestart = runtime.schedule(this::restart, d.delayMillis());
             } else {
                 if (d.finalStatus() == AgentStatus.FAILED) {
-                    lastError = (failure == null ? "" : failure + "; ") + d.reason();
+                    // The planner's reason begins with the exit describeExit already states: add only the rest.
+                    String exit = "exited with code " + code;
+                    String reason = d.reason();
+                    lastError = describeExit(p, code, reason.startsWith(exit) ? reason.substring(exit.length())
+                            : "; " + reason);
                 }
                 finish(d.finalStatus(), d.reason());
             }
@@ -280,10 +283,11 @@ final class SupervisedAgent {
         }
     }
 
-    private String describeExit(AgentProcess p, int code) {
+    /** "exited with code 3{suffix}: {the tail of its stderr}" (the stderr part only when it wrote some). */
+    private String describeExit(AgentProcess p, int code, String suffix) {
         String stderr = p.output().stderrTail(STDERR_LINES_IN_ERRORS).strip();
-        String what = code > 128 ? "killed by signal " + (code - 128) + " (exit code " + code + ")"
-                : "exited with code " + code;
+        String what = (code > 128 ? "killed by signal " + (code - 128) + " (exit code " + code + ")"
+                : "exited with code " + code) + suffix;
         return runtime.scrub(stderr.isEmpty() ? what : what + ": " + stderr);
     }
 
