@@ -516,8 +516,7 @@ def runs(counter):
 def test_on_failure_restarts_up_to_the_limit_then_fails(make_runtime, tmp_path):
     rt = make_runtime()
     events = []
-    rt.router._subscribe("agent events", "agent_restarted", events.append)
-    rt.router._subscribe("agent events", "agent_failed", events.append)
+    rt.on_agent_event(lambda e: events.append(e) if e["type"] in ("agent_restarted", "agent_failed") else None)
     counter = tmp_path / "runs"
     h = rt.start_agent(EXIT_AGENT, args=["3", str(counter)], restart="on-failure", max_restarts=2,
                        restart_delay=0.1)
@@ -636,8 +635,7 @@ def test_an_agents_budget_holds_across_its_restarts(make_runtime):
 def test_lifecycle_events(make_runtime):
     rt = make_runtime()
     events = []
-    for kind in ("agent_started", "agent_paused", "agent_resumed", "agent_stopped", "agent_completed"):
-        rt.router._subscribe("agent events", kind, events.append)
+    rt.on_agent_event(events.append)
     h = rt.start_agent(LINES_AGENT, args=["1", "--stay"], name="evented")
     log_value(rt, h, "ready")
     rt.pause_agent(h)
@@ -769,8 +767,12 @@ def find_db(state_dir):
     return path
 
 
-def agent_row(state_dir, agent_id):
-    return db_rows(find_db(state_dir), "SELECT * FROM agents WHERE agent_id = ?", agent_id)[0]
+def agent_row(state_dir, agent_id, timeout=10):
+    """The agent's row, once the engine's writer thread has committed it (it commits every ~20 ms)."""
+    rows = []
+    wait_for(lambda: rows.extend(db_rows(find_db(state_dir), "SELECT * FROM agents WHERE agent_id = ?", agent_id))
+             or rows, timeout, "the agents row of " + agent_id)
+    return rows[0]
 
 
 def test_owner_killed_with_sigkill_leaves_no_agent_and_the_next_runtime_records_it(make_runtime, tmp_path, pids):
@@ -788,6 +790,8 @@ def test_owner_killed_with_sigkill_leaves_no_agent_and_the_next_runtime_records_
     os.kill(owner.proc.pid, signal.SIGKILL)
     owner.proc.wait(timeout=10)
     wait_for(lambda: not alive(owner.agent_pid), 10, "the agent to die with its owner (PR_SET_PDEATHSIG)")
+    # what the agent started is reached by the runtime's watchdog, which sees its pipe from the engine close
+    wait_for(lambda: not alive(owner.grandchild), 10, "the agent's own child to die with the owner (GroupReaper)")
     assert agent_row(state, owner.agent_id)["status"] == "running"  # nobody could record its end
 
     rt = make_runtime(state_dir=state)

@@ -28,6 +28,8 @@ from .router import LlmRouter, _dollars, _type_name
 __all__ = ["Runtime", "AgentHandle"]
 
 _DEFAULT_BUDGET = 100.0
+AGENT_EVENTS = ("agent_started", "agent_paused", "agent_resumed", "agent_restarted", "agent_stopped",
+                "agent_completed", "agent_failed")
 _RESTART_POLICIES = ("never", "on-failure", "on_failure", "always")
 # Waits are cut into slices so that Ctrl-C reaches Python between them.
 _WAIT_SLICE_S = 0.25
@@ -371,6 +373,19 @@ class Runtime:
     def _summary(self, agent_id: AgentRef, stopped_on: Optional[str]) -> str:
         with java_errors():
             return str(self._bridge.summary(_agent_id(agent_id), stopped_on))
+
+    def on_agent_event(self, fn: Any) -> Any:
+        """Call ``fn(event)`` for each agent lifecycle event (usable as a decorator).
+
+        ``event`` is a dict with ``type`` (``agent_started``, ``agent_paused``, ``agent_resumed``,
+        ``agent_restarted``, ``agent_stopped``, ``agent_completed`` or ``agent_failed``),
+        ``agent_id``, ``name``, ``reason``, ``exit_code``, ``restarts``, ``event_id`` and
+        ``timestamp_ms``. Calls happen in order on one background thread, never on the request
+        path; an exception raised by ``fn`` is logged and does not stop delivery.
+        """
+        for event_type in AGENT_EVENTS:
+            self._router._subscribe("on_agent_event", event_type, fn)
+        return fn
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
