@@ -39,7 +39,8 @@ EXIT_AGENT = os.path.join(AGENTS, "exit_agent.py")
 LINES_AGENT = os.path.join(AGENTS, "lines_agent.py")
 OWNER = os.path.join(AGENTS, "owner.py")
 
-GOVERNED = ("OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "IRON_RUNTIME_AGENT_ID")
+GOVERNED = ("OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
+            "IRON_RUNTIME_AGENT_ID")
 EMAIL = "jane.doe@example.com"
 
 
@@ -279,6 +280,7 @@ def test_child_environment(make_runtime, tmp_path, monkeypatch):
     # Set after the router took its keys: the agent must get its own token, not these.
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
+    monkeypatch.setenv("OPENAI_API_BASE", "https://api.openai.com/v1")
     monkeypatch.setenv("MY_ROUTER_TOKEN", rt.router.api_key)
     work = tmp_path / "work"
     work.mkdir()
@@ -289,7 +291,7 @@ def test_child_environment(make_runtime, tmp_path, monkeypatch):
     seen = json.loads(out.read_text())
     env = seen["env"]
 
-    assert env["OPENAI_BASE_URL"] == rt.router.base_url
+    assert env["OPENAI_BASE_URL"] == env["OPENAI_API_BASE"] == rt.router.base_url
     assert env["ANTHROPIC_BASE_URL"] == rt.router.base_url[: -len("/v1")]
     token = env["OPENAI_API_KEY"]
     assert token.startswith("irt_agent_") and env["ANTHROPIC_API_KEY"] == token

@@ -16,7 +16,7 @@ public final class AgentEnvironment {
     public static final String AGENT_ID = "IRON_RUNTIME_AGENT_ID";
     /** Set by the runtime; the caller's {@code env} may not set them. */
     public static final List<String> GOVERNED = List.of(
-            "OPENAI_BASE_URL", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", AGENT_ID);
+            "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", AGENT_ID);
     /** Credentials an inherited environment may hold that would let an agent go around the router. */
     static final Set<String> DROPPED = Set.of("ANTHROPIC_AUTH_TOKEN", "IC_TOKEN", "OPENAI_ADMIN_KEY",
             "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT");
@@ -56,6 +56,7 @@ public final class AgentEnvironment {
         env.putIfAbsent("PYTHONUNBUFFERED", "1"); // the agent's output reaches logs() as it is written
         String origin = routerUrl.endsWith("/v1") ? routerUrl.substring(0, routerUrl.length() - 3) : routerUrl;
         env.put("OPENAI_BASE_URL", routerUrl);
+        env.put("OPENAI_API_BASE", routerUrl); // the older name, still read by LiteLLM (CrewAI) and old LangChain
         env.put("OPENAI_API_KEY", token);
         env.put("ANTHROPIC_BASE_URL", origin);
         env.put("ANTHROPIC_API_KEY", token);

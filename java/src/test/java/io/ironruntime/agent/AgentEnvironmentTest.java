@@ -23,6 +23,7 @@ class AgentEnvironmentTest {
     void theSdksArePointedAtTheRouterWithTheAgentsToken() {
         Map<String, String> env = build(Map.of("PATH", "/bin", "HOME", "/root"), Map.of("EXTRA", "1"));
         assertEquals("http://127.0.0.1:8123/v1", env.get("OPENAI_BASE_URL"));
+        assertEquals("http://127.0.0.1:8123/v1", env.get("OPENAI_API_BASE"));
         assertEquals("http://127.0.0.1:8123", env.get("ANTHROPIC_BASE_URL"), "the Anthropic SDK adds /v1 itself");
         assertEquals("irt_agent_tok", env.get("OPENAI_API_KEY"));
         assertEquals("irt_agent_tok", env.get("ANTHROPIC_API_KEY"));
