@@ -410,36 +410,7 @@ public final class AgentRuntime implements AutoCloseable {
     }
 
     private static ObjectNode recorded(AgentRow row, AgentTotals t) {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("agent_id", row.agentId());
-        o.put("name", row.name());
-        o.put("status", row.status());
-        o.put("pid", row.pid());
-        o.put("exit_code", row.exitCode());
-        o.put("restarts", row.restarts());
-        o.put("budget_spent", Money.picosToDollars(t.spentPicos()));
-        o.put("budget_spent_picos", t.spentPicos());
-        o.put("budget_reserved", 0.0);
-        if (row.budgetLimitPicos() == null) {
-            o.putNull("budget_limit");
-        } else {
-            o.put("budget_limit", Money.picosToDollars(row.budgetLimitPicos()));
-        }
-        o.put("requests", t.requests());
-        o.put("input_tokens", t.inputTokens());
-        o.put("output_tokens", t.outputTokens());
-        o.put("pii_detections", t.piiDetections());
-        o.put("started_at", row.startedAtMs() / 1000.0);
-        if (row.endedAtMs() == null) {
-            o.putNull("ended_at");
-        } else {
-            o.put("ended_at", row.endedAtMs() / 1000.0);
-        }
-        o.put("last_error", row.lastError());
-        o.put("script", row.script());
-        o.set("args", Json.readOrNull(row.argsJson()));
-        o.put("restart", row.restartPolicy());
-        o.put("max_restarts", row.maxRestarts());
+        ObjectNode o = AgentMetrics.recorded(row, t).toJson();
         o.put("runtime_id", row.runtimeId());
         return o;
     }

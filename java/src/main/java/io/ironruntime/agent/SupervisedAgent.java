@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Json;
 import io.ironruntime.cost.BudgetLedger;
-import io.ironruntime.cost.Money;
 import io.ironruntime.router.AgentAccount;
 import io.ironruntime.state.AgentRow;
 import io.ironruntime.state.AgentStatusRow;
@@ -329,39 +328,15 @@ final class SupervisedAgent {
 
     /** The figures {@code get_metrics} shows: status and process, and the account's money and tokens. */
     synchronized ObjectNode metrics() {
-        ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("agent_id", id);
-        o.put("name", spec.name());
-        o.put("status", status.wireName());
-        o.put("pid", pid());
-        o.put("exit_code", exitCode);
-        o.put("restarts", planner.restarts());
         BudgetLedger.Snapshot b = account.budget();
-        o.put("budget_spent", Money.picosToDollars(b.spent()));
-        o.put("budget_spent_picos", b.spent());
-        o.put("budget_reserved", Money.picosToDollars(b.reserved()));
-        if (spec.budgetPicos() == null) {
-            o.putNull("budget_limit");
-        } else {
-            o.put("budget_limit", Money.picosToDollars(spec.budgetPicos()));
-        }
-        o.put("requests", account.requests());
-        o.put("input_tokens", account.inputTokens());
-        o.put("output_tokens", account.outputTokens());
-        o.put("pii_detections", account.piiDetections());
-        o.put("refused_requests", account.refusedRequests());
-        o.put("started_at", startedAtMs / 1000.0);
-        if (endedAtMs == null) {
-            o.putNull("ended_at");
-        } else {
-            o.put("ended_at", endedAtMs / 1000.0);
-        }
-        o.put("last_error", lastError == null ? null : runtime.scrub(lastError));
-        o.put("script", spec.script().toString());
-        ArrayNode args = o.putArray("args");
+        ArrayNode args = Json.MAPPER.createArrayNode();
         spec.args().forEach(args::add);
-        o.put("restart", spec.restart().policy().wireName());
-        o.put("max_restarts", spec.restart().maxRestarts());
+        ObjectNode o = new AgentMetrics(id, spec.name(), status.wireName(), pid(), exitCode, planner.restarts(),
+                b.spent(), b.reserved(), spec.budgetPicos(), account.requests(), account.inputTokens(),
+                account.outputTokens(), account.piiDetections(), startedAtMs, endedAtMs,
+                lastError == null ? null : runtime.scrub(lastError), spec.script().toString(), args,
+                spec.restart().policy().wireName(), spec.restart().maxRestarts()).toJson();
+        o.put("refused_requests", account.refusedRequests());
         Character state = process == null ? null : process.procState();
         o.put("process_state", state == null ? null : state.toString());
         Path log = process == null ? null : process.output().logFile();

@@ -8,24 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpServer;
+import io.ironruntime.FixedReplyProvider;
 import io.ironruntime.Json;
 import io.ironruntime.config.ConfigException;
 import io.ironruntime.config.RouterConfig;
 import io.ironruntime.config.RouterConfigReader;
 import io.ironruntime.router.LlmRouter;
 import io.ironruntime.state.AgentStatusRow;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -59,29 +53,12 @@ class AgentRuntimeTest {
 
     @TempDir
     Path dir;
-    private HttpServer provider;
-    private final AtomicInteger calls = new AtomicInteger();
+    private FixedReplyProvider provider;
     private AgentRuntime runtime;
 
     @BeforeEach
-    void startProvider() throws IOException {
-        provider = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        provider.setExecutor(Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r);
-            t.setDaemon(true);
-            return t;
-        }));
-        provider.createContext("/v1/chat/completions", ex -> {
-            calls.incrementAndGet();
-            ex.getRequestBody().readAllBytes();
-            byte[] body = REPLY.getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        provider.start();
+    void startProvider() {
+        provider = new FixedReplyProvider(REPLY);
     }
 
     @AfterEach
@@ -89,12 +66,12 @@ class AgentRuntimeTest {
         if (runtime != null) {
             runtime.shutdown();
         }
-        provider.stop(0);
+        provider.close();
     }
 
     private RouterConfig routerConfig(String extra) {
-        return RouterConfigReader.fromJson("{\"provider_key\":\"" + PROVIDER_KEY + "\",\"openai_base_url\":\"http://127.0.0.1:"
-                + provider.getAddress().getPort() + "\",\"state_dir\":\"" + dir.resolve("state") + "\"" + extra + "}");
+        return RouterConfigReader.fromJson("{\"provider_key\":\"" + PROVIDER_KEY + "\",\"openai_base_url\":\"" + provider.origin()
+                + "\",\"state_dir\":\"" + dir.resolve("state") + "\"" + extra + "}");
     }
 
     private AgentRuntime runtime(String extra, BudgetExhaustedPolicy policy) {
@@ -134,7 +111,7 @@ class AgentRuntimeTest {
         assertEquals(200, m.get("output_tokens").asLong());
         assertEquals(420_000_000L, m.get("budget_spent_picos").asLong());
         assertEquals(2, m.get("pii_detections").asLong());
-        assertEquals(2, calls.get());
+        assertEquals(2, provider.calls());
 
         String logs = rt.logs(h.agentId(), 50);
         assertTrue(logs.contains("status 200\nstatus 200\n"), logs);

@@ -22,17 +22,21 @@ class ParentDeathTest {
     @TempDir
     Path dir;
 
+    /** A separate JVM running {@code main} of {@code probe} on the script, output and errors merged. */
+    private static Process probe(Class<?> probe, Path script) throws java.io.IOException {
+        // Surefire may run tests from a manifest-only jar; its real class path is in this property.
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        return new ProcessBuilder(java.toString(), "-cp", classPath, probe.getName(), script.toString(), Scripts.PYTHON)
+                .redirectErrorStream(true)
+                .start();
+    }
+
     @Test
     void anAgentDiesWhenItsJvmIsKilledWithSigkill() throws Exception {
         assumeTrue(Platform.isLinux(), "PR_SET_PDEATHSIG is Linux only");
         Path script = write(dir, "orphan.py", "import time\ntime.sleep(300)\n");
-        // Surefire may run tests from a manifest-only jar; its real class path is in this property.
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process probe = new ProcessBuilder(java.toString(), "-cp", classPath,
-                ParentDeathProbe.class.getName(), script.toString(), Scripts.PYTHON)
-                .redirectErrorStream(true)
-                .start();
+        Process probe = probe(ParentDeathProbe.class, script);
         try {
             CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
                 try (BufferedReader r = new BufferedReader(
@@ -74,12 +78,7 @@ class ParentDeathTest {
                 print("child", child.pid, flush=True)
                 time.sleep(300)
                 """);
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process probe = new ProcessBuilder(java.toString(), "-cp", classPath,
-                RuntimeDeathProbe.class.getName(), script.toString(), Scripts.PYTHON)
-                .redirectErrorStream(true)
-                .start();
+        Process probe = probe(RuntimeDeathProbe.class, script);
         try {
             BufferedReader r = new BufferedReader(new InputStreamReader(probe.getInputStream(), StandardCharsets.UTF_8));
             CompletableFuture<long[]> pids = CompletableFuture.supplyAsync(() -> {

@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
+import io.ironruntime.FixedReplyProvider;
 import io.ironruntime.Json;
 import io.ironruntime.config.RouterConfigReader;
 import io.ironruntime.cost.BudgetLedger;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -24,7 +20,6 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,29 +41,12 @@ class AgentAccountsTest {
 
     @TempDir
     Path state;
-    private HttpServer provider;
-    private final List<String> seenKeys = new CopyOnWriteArrayList<>();
+    private FixedReplyProvider provider;
     private LlmRouter router;
 
     @BeforeEach
-    void startProvider() throws IOException {
-        provider = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        provider.setExecutor(Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r);
-            t.setDaemon(true);
-            return t;
-        }));
-        provider.createContext("/v1/chat/completions", ex -> {
-            seenKeys.add(ex.getRequestHeaders().getFirst("Authorization"));
-            ex.getRequestBody().readAllBytes();
-            byte[] body = REPLY.getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
-        });
-        provider.start();
+    void startProvider() {
+        provider = new FixedReplyProvider(REPLY);
     }
 
     @AfterEach
@@ -76,11 +54,11 @@ class AgentAccountsTest {
         if (router != null) {
             router.close();
         }
-        provider.stop(0);
+        provider.close();
     }
 
     private LlmRouter router(String extra) {
-        String origin = "http://127.0.0.1:" + provider.getAddress().getPort();
+        String origin = provider.origin();
         router = new LlmRouter(RouterConfigReader.fromJson("{\"provider_key\":\"sk-REAL\",\"openai_base_url\":\""
                 + origin + "\",\"state_dir\":\"" + state + "\",\"pii\":\"redact\"" + extra + "}"));
         router.start();
@@ -119,7 +97,7 @@ class AgentAccountsTest {
         assertEquals(1, b.requests());
         assertEquals(COST, b.budget().spent());
         assertEquals(4 * COST, r.budget().spent(), "the router's budget counts every agent's spend and its own");
-        assertTrue(seenKeys.stream().allMatch("Bearer sk-REAL"::equals), "the provider only ever sees the real key");
+        assertTrue(provider.authorizations().stream().allMatch("Bearer sk-REAL"::equals), "the provider only ever sees the real key");
 
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + state.resolve(io.ironruntime.config.BudgetConfig.DATABASE_FILE))) {
             assertEquals(List.of("agent_a", "agent_a", "agent_b", "none"), column(c,
