@@ -364,15 +364,15 @@ def test_failure_rate_over_the_window_opens_the_circuit(make_router, oai_up):
 
 def test_half_open_probes_that_succeed_close_the_circuit(make_router, oai_up):
     r = make(make_router, oai_up, max_retries=0,
-             circuit_breaker={"failure_threshold": 2, "recovery_timeout": 2.5, "half_open_probes": 2})
+             circuit_breaker={"failure_threshold": 2, "recovery_timeout": 4, "half_open_probes": 2})
     events = Recorder(r)
     for _ in range(2):
         status_error(oai_call, r, "error:503,retry:0")
     assert circuit(r, "openai")[1]["state"] == "open"
     e = status_error(oai_call, r)
-    assert_circuit_open_reply(e.status_code, e.response.headers, full_body(e), "openai", oai_up.origin, 2.5)
+    assert_circuit_open_reply(e.status_code, e.response.headers, full_body(e), "openai", oai_up.origin, 4)
     assert oai_up.count() == 2
-    time.sleep(2.6)
+    time.sleep(4.1)
     assert oai_call(r) == ECHO  # probe 1 of 2
     assert circuit(r, "openai")[1]["state"] == "half_open"
     assert oai_call(r, stream=True) == ECHO  # probe 2 of 2: all succeeded
@@ -386,31 +386,31 @@ def test_half_open_probes_that_succeed_close_the_circuit(make_router, oai_up):
     assert oai_up.count() == 4
     evs = events.wait(3)
     assert transitions(evs) == [("closed", "open"), ("open", "half_open"), ("half_open", "closed")]
-    assert evs[0]["retry_after"] == 2.5 and "recovery timeout" in evs[1]["reason"]
+    assert evs[0]["retry_after"] == 4 and "recovery timeout" in evs[1]["reason"]
     for _ in range(3):
         assert oai_call(r) == ECHO
 
 
 def test_a_failed_half_open_probe_reopens_the_circuit(make_router, oai_up):
     r = make(make_router, oai_up, max_retries=0,
-             circuit_breaker={"failure_threshold": 1, "recovery_timeout": 2.5, "half_open_probes": 1})
+             circuit_breaker={"failure_threshold": 1, "recovery_timeout": 4, "half_open_probes": 1})
     events = Recorder(r)
     status_error(oai_call, r, "error:500")
-    time.sleep(2.6)
+    time.sleep(4.1)
     e = status_error(oai_call, r, "error:500")  # the probe goes to the provider, and fails
     assert e.status_code == 500 and oai_up.count() == 2
     _, c = circuit(r, "openai")
     assert c["state"] == "open" and c["times_opened"] == 2 and "probe failed" in c["reason"], c
     e = status_error(oai_call, r)  # open again: refused
-    assert_circuit_open_reply(e.status_code, e.response.headers, full_body(e), "openai", oai_up.origin, 2.5)
+    assert_circuit_open_reply(e.status_code, e.response.headers, full_body(e), "openai", oai_up.origin, 4)
     assert oai_up.count() == 2
-    time.sleep(2.6)
+    time.sleep(4.1)
     assert oai_call(r) == ECHO
     assert circuit(r, "openai")[1]["state"] == "closed"
     evs = events.wait(5)
     assert transitions(evs) == [("closed", "open"), ("open", "half_open"), ("half_open", "open"),
                                 ("open", "half_open"), ("half_open", "closed")]
-    assert "probe failed" in evs[2]["reason"] and evs[2]["retry_after"] == 2.5
+    assert "probe failed" in evs[2]["reason"] and evs[2]["retry_after"] == 4
     assert [e["event_id"] for e in evs] == list(dict.fromkeys(e["event_id"] for e in evs))  # distinct
     assert [e["timestamp_ms"] for e in evs] == sorted(e["timestamp_ms"] for e in evs)
 
@@ -1099,7 +1099,7 @@ def test_first_byte_timeout_is_a_504(make_router, oai_up, ant_up, provider, stre
     t0 = time.monotonic()
     e = status_error(call, provider, r, "slow:3", stream=stream)
     elapsed = time.monotonic() - t0
-    assert 0.5 <= elapsed < 2.5, elapsed
+    assert 0.5 <= elapsed < 5, elapsed
     assert e.status_code == 504
     body = full_body(e)
     if provider == "openai":
@@ -1184,7 +1184,7 @@ def test_total_timeout_before_the_head_is_a_504(make_router, oai_up, ant_up):
              circuit_breaker=NEVER_OPENS)
     t0 = time.monotonic()
     e = status_error(ant_call, r, "slow:3")
-    assert 0.6 <= time.monotonic() - t0 < 2.5
+    assert 0.6 <= time.monotonic() - t0 < 5
     assert e.status_code == 504
     err = assert_anthropic_error(full_body(e))
     assert err["type"] == "timeout_error" and "total_timeout" in err["message"]
