@@ -453,7 +453,7 @@ def test_connect_failures_open_the_circuit(make_router):
     assert c["state"] == "open" and "3 consecutive failures" in c["reason"]
     t0 = time.monotonic()
     e = status_error(oai_call, r)
-    assert time.monotonic() - t0 < 1
+    assert time.monotonic() - t0 < 3
     assert_circuit_open_reply(e.status_code, e.response.headers, full_body(e), "openai", dead, 30)
     assert r.metrics()["retries"] == 2  # refused before any attempt
 
@@ -562,9 +562,9 @@ def test_retry_after_above_max_retry_after_is_passed_on_at_once(make_router, oai
     r = make(make_router, oai_up, ant_up, retry_backoff={"base_delay": 0.01, "max_retry_after": 1},
              circuit_breaker=NEVER_OPENS)
     t0 = time.monotonic()
-    e = status_error(ant_call, r, "error:529,retry:2")
-    assert time.monotonic() - t0 < 1.5
-    assert e.status_code == 529 and e.response.headers["retry-after"] == "2"  # the provider's answer, as sent
+    e = status_error(ant_call, r, "error:529,retry:6")
+    assert time.monotonic() - t0 < 4  # waiting would take 6 s
+    assert e.status_code == 529 and e.response.headers["retry-after"] == "6"  # the provider's answer, as sent
     assert full_body(e)["error"]["type"] == "overloaded_error"
     assert ant_up.count() == 1
     # With the default max_retry_after (60 s), a provider asking for 120 s is not waited for either.
@@ -572,16 +572,16 @@ def test_retry_after_above_max_retry_after_is_passed_on_at_once(make_router, oai
     t0 = time.monotonic()
     resp = raw(r2, "POST", "/v1/chat/completions", CHAT, sc("error:503,retry:120"))
     assert resp.status == 503 and resp.headers["retry-after"] == "120"
-    assert time.monotonic() - t0 < 1.5 and oai_up.count() == 1
+    assert time.monotonic() - t0 < 4 and oai_up.count() == 1
     assert r.metrics()["retries"] == 0 and r2.metrics()["retries"] == 0
 
 
 def test_retry_wait_past_total_timeout_is_not_taken(make_router, oai_up):
-    r = make(make_router, oai_up, total_timeout=1.5, circuit_breaker=NEVER_OPENS)
-    oai_up.script("error:503,retry:2")
+    r = make(make_router, oai_up, total_timeout=5, circuit_breaker=NEVER_OPENS)
+    oai_up.script("error:503,retry:8")
     t0 = time.monotonic()
     e = status_error(oai_call, r)
-    assert e.status_code == 503 and time.monotonic() - t0 < 1.2
+    assert e.status_code == 503 and time.monotonic() - t0 < 4  # taking the wait would end at the 5 s total timeout
     assert oai_up.count() == 1 and r.metrics()["retries"] == 0
 
 
@@ -1003,14 +1003,14 @@ def test_queue_timeout_gives_429(make_router, oai_up, ant_up, provider):
 
 def test_queue_timeout_zero_refuses_at_once_when_busy(make_router, oai_up):
     r = make(make_router, oai_up, max_in_flight=1, queue_timeout=0, circuit_breaker=NEVER_OPENS)
-    holder = threading.Thread(target=lambda: oai_call(r, "slow:1"))
+    holder = threading.Thread(target=lambda: oai_call(r, "slow:4"))
     holder.start()
     try:
         assert oai_up.wait_for_requests(1, 5)
         t0 = time.monotonic()
         resp = raw(r, "POST", "/v1/chat/completions", CHAT)
         assert resp.status == 429 and resp.json()["error"]["code"] == "queue_timeout"
-        assert time.monotonic() - t0 < 0.5
+        assert time.monotonic() - t0 < 3  # a queued request would wait for the 4 s holder
     finally:
         holder.join(10)
     assert oai_call(r) == ECHO  # a free slot: no wait
