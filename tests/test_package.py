@@ -27,7 +27,7 @@ from children import CHILD_CWD, child_env
 from helpers import OPENAI_KEY, assert_no_secret, can_bind
 
 SECRET = OPENAI_KEY
-PUBLIC_NAMES = ["LlmRouter", "Runtime", "AgentHandle", "IronRuntimeError", "ConfigurationError", "JavaNotFoundError",
+PUBLIC_NAMES = ["LlmRouter", "EVENT_TYPES", "Runtime", "AgentHandle", "IronRuntimeError", "ConfigurationError", "JavaNotFoundError",
                 "RouterStartError", "AgentNotFoundError", "AgentStateError", "AgentLaunchError", "__version__"]
 CHILD_TIMEOUT = 60.0  # a bound for every child process; normal runs take 0.1 to 3 s
 def run_child(code: str, args: Any = None, env: Optional[Dict[str, str]] = None,

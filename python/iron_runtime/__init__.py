@@ -12,13 +12,14 @@ from .errors import (
     JavaNotFoundError,
     RouterStartError,
 )
-from .router import LlmRouter
+from .router import EVENT_TYPES, LlmRouter
 from .runtime import AgentHandle, Runtime
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LlmRouter",
+    "EVENT_TYPES",
     "Runtime",
     "AgentHandle",
     "AgentNotFoundError",

@@ -7,6 +7,7 @@ into Python.
 from __future__ import annotations
 
 import atexit
+import datetime
 import json
 import logging
 import math
@@ -24,7 +25,7 @@ from .errors import ConfigurationError, java_errors
 
 _log = logging.getLogger("iron_runtime")
 
-__all__ = ["LlmRouter"]
+__all__ = ["LlmRouter", "EVENT_TYPES"]
 
 _PROVIDERS = ("openai", "anthropic")
 # Environment read at construction and handed to the engine, which resolves the key mode.
@@ -38,6 +39,14 @@ _ALERT_POLL_MS = 200
 _BUDGET_ALERT = "budget_threshold_reached"
 _PII_DETECTED = "pii_detected"
 _CIRCUIT_CHANGED = "circuit_state_changed"
+# Every engine event type (router.events(types=...) and router.on_event(types=...) accept these).
+EVENT_TYPES = (
+    "router_started", "router_stopped", "request_completed", "request_failed",
+    "budget_threshold_reached", "budget_exceeded", "pii_detected", "circuit_state_changed",
+    "rate_limited", "agent_started", "agent_paused", "agent_resumed", "agent_stopped",
+    "agent_restarted", "agent_failed", "agent_completed",
+)
+_MAX_EVENTS_LIMIT = 100_000
 _CIRCUIT_KEYS = ("failure_threshold", "failure_rate", "window", "minimum_calls", "recovery_timeout",
                  "half_open_probes")
 _BACKOFF_KEYS = ("base_delay", "max_delay", "max_retry_after")
@@ -319,13 +328,51 @@ def _event_loop(router_ref: "weakref.ref[LlmRouter]", bridge: Any) -> None:
             return
         with router._alert_lock:
             callbacks = {t: list(fns) for t, fns in router._callbacks.items()}
+            batch_callbacks = list(router._batch_callbacks)
         del router
+        for fn, types in batch_callbacks:
+            wanted = batch if types is None else [e for e in batch if e.get("type") in types]
+            if wanted:
+                try:
+                    fn(wanted)
+                except Exception:
+                    _log.exception("event callback %r failed for a batch of %d", fn, len(wanted))
         for event in batch:
             for fn in callbacks.get(event.get("type"), ()):
                 try:
                     fn(event)
                 except Exception:
                     _log.exception("event callback %r failed for %s", fn, event.get("type"))
+
+
+def _event_types(types: Any) -> List[str]:
+    if isinstance(types, str) or not isinstance(types, Iterable):
+        raise TypeError("types must be a list of event type names, like ['request_completed']")
+    names = list(types)
+    for name in names:
+        if name not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {name!r}; known types: {', '.join(EVENT_TYPES)}")
+    return names
+
+
+def _since(since: Any) -> Tuple[int, Optional[str]]:
+    """(since_ms or -1, after_event_id or None) for the engine."""
+    if since is None:
+        return -1, None
+    if isinstance(since, str):
+        if not since.startswith("evt_"):
+            raise ValueError("since as a str must be an event_id (starting with 'evt_')")
+        return -1, since
+    if isinstance(since, datetime.datetime):
+        return int(since.timestamp() * 1000), None
+    if isinstance(since, bool) or not isinstance(since, int):
+        raise TypeError(
+            f"since must be an int (ms since the epoch), a datetime or an event_id, not {_type_name(since)}"
+            " (for time.time() seconds, pass int(t * 1000))"
+        )
+    if since < 0:
+        raise ValueError("since must not be negative")
+    return since, None
 
 
 def _java_str(value: Any) -> Optional[str]:
@@ -394,6 +441,7 @@ class LlmRouter:
         pii_detectors: Optional[Mapping[str, bool]] = None,
         pii_region: str = "US",
         pii_salt: Optional[str] = None,
+        event_retention_days: int = 30,
         start: bool = True,
     ) -> None:
         """Configure the router and, unless ``start=False``, start serving.
@@ -460,6 +508,8 @@ class LlmRouter:
             pii_region: the country of phone numbers written without ``+`` (ISO code).
             pii_salt: the key of hash tokens and audit fingerprints (at least 16
                 characters); by default a random one per router.
+            event_retention_days: how many days the database keeps engine events (see
+                :meth:`events`); older ones are deleted at start and about daily. 1 to 3650.
             start: start serving now.
 
         Raises:
@@ -481,6 +531,7 @@ class LlmRouter:
             raise ConfigurationError("unknown_model must be 'block' or 'allow'")
         self._alert_lock = threading.Lock()
         self._callbacks: Dict[str, List[Callable[[Dict[str, Any]], Any]]] = {}
+        self._batch_callbacks: List[Tuple[Callable[[List[Dict[str, Any]]], Any], Optional[frozenset]]] = []
         self._alert_thread: Optional[threading.Thread] = None
         self._closed = False
         config: Dict[str, Any] = {
@@ -519,6 +570,7 @@ class LlmRouter:
             "pii_detectors": _pii_detectors(pii_detectors),
             "pii_region": _opt_str("pii_region", pii_region),
             "pii_salt": _opt_str("pii_salt", pii_salt),
+            "event_retention_days": _int("event_retention_days", event_retention_days, 1, 3650),
             "env": {name: os.environ[name] for name in _ENV_VARS if name in os.environ},
         }
         config = {k: v for k, v in config.items() if v is not None}
@@ -720,19 +772,77 @@ class LlmRouter:
         """
         return self._subscribe("on_rate_limited", "rate_limited", fn)
 
+    def on_event(
+        self, fn: Callable[[List[Dict[str, Any]]], Any], types: Optional[Iterable[str]] = None
+    ) -> Callable[[List[Dict[str, Any]]], Any]:
+        """Call ``fn(events)`` with each batch of new engine events (a list of dicts, oldest
+        first), optionally only those of ``types`` (names from ``EVENT_TYPES``).
+
+        The dicts are those of :meth:`events`. Batches arrive on one background Python thread
+        a few milliseconds after the events happen (at most 256 per call), never on the request
+        path; only events after registration are delivered. If this thread falls more than
+        4096 events behind, newer events are dropped and counted in
+        ``metrics()["events_dropped"]``. An exception raised by ``fn`` is logged and does not
+        stop delivery.
+        """
+        if not callable(fn):
+            raise TypeError(f"on_event needs a callable, not {_type_name(fn)}")
+        wanted = None if types is None else frozenset(_event_types(types))
+        with self._alert_lock:
+            self._batch_callbacks.append((fn, wanted))
+        self._start_delivery()
+        return fn
+
+    def events(
+        self,
+        since: Union[None, int, str, "datetime.datetime"] = None,
+        types: Optional[Iterable[str]] = None,
+        limit: int = 1000,
+    ) -> List[Dict[str, Any]]:
+        """The newest ``limit`` recorded events, returned oldest first.
+
+        Each is a dict with ``event_id``, ``type``, ``timestamp_ms`` (ms since the epoch),
+        ``agent_id`` and ``request_id`` (None when unknown) and the type's own fields (see
+        README, "Events"). Read from the database, which keeps them ``event_retention_days``
+        across restarts, or, with ``persist=False``, from the last 16384 events in memory.
+
+        Args:
+            since: only newer events: an ``int`` timestamp in **milliseconds** since the epoch
+                (as ``timestamp_ms``; inclusive), an aware or naive (local time)
+                ``datetime``, or an ``event_id`` string (exclusive: the events recorded
+                after that one, the way to resume without duplicates).
+            types: only these types (names from ``EVENT_TYPES``).
+            limit: at most this many (1 to 100000), the newest ones.
+        """
+        since_ms, after_id = _since(since)
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise TypeError(f"limit must be an int, not {_type_name(limit)}")
+        if not 1 <= limit <= _MAX_EVENTS_LIMIT:
+            raise ValueError(f"limit must be between 1 and {_MAX_EVENTS_LIMIT}, got {limit}")
+        types_json = None if types is None else json.dumps(sorted(_event_types(types)))
+        with java_errors():
+            text = self._bridge.eventsJson(since_ms, after_id, types_json, limit)
+        result: List[Dict[str, Any]] = json.loads(str(text))
+        return result
+
     def _subscribe(self, method: str, event_type: str, fn: Any) -> Any:
         if not callable(fn):
             raise TypeError(f"{method} needs a callable, not {_type_name(fn)}")
         with self._alert_lock:
             self._callbacks.setdefault(event_type, []).append(fn)
+        self._start_delivery()
+        return fn
+
+    def _start_delivery(self) -> None:
+        with self._alert_lock:
             if self._alert_thread is None:
+                self._bridge.subscribeEvents()  # buffering starts now, before the thread's first poll
                 self._alert_thread = threading.Thread(
                     target=_deliver_events, args=(weakref.ref(self), self._bridge),
                     name="iron-runtime-events", daemon=True,
                 )
                 _event_threads.add(self._alert_thread)
                 self._alert_thread.start()
-        return fn
 
     def describe(self) -> Dict[str, Any]:
         """The engine's description of this router (safe facts only, never keys)."""

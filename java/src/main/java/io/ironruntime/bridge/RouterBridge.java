@@ -138,6 +138,34 @@ public final class RouterBridge {
         return a.toString();
     }
 
+    /** Starts buffering events for {@link #pollEventsJson}: called when Python registers its first callback. */
+    public void subscribeEvents() {
+        router.deliveryQueue();
+    }
+
+    /**
+     * Stored events as a JSON array, oldest first (Python checked the arguments).
+     *
+     * @param sinceMs      only events at or after this time (ms since the epoch); negative for no bound
+     * @param afterEventId only events recorded after this one, or null
+     * @param typesJson    a JSON array of type names, or null for all
+     */
+    public String eventsJson(long sinceMs, String afterEventId, String typesJson, int limit) throws Exception {
+        java.util.Set<String> types = null;
+        if (typesJson != null) {
+            types = new java.util.HashSet<>();
+            for (com.fasterxml.jackson.databind.JsonNode t : JSON.readTree(typesJson)) {
+                types.add(t.asText());
+            }
+        }
+        ArrayNode a = JSON.createArrayNode();
+        for (EngineEvent e : router.events(new io.ironruntime.events.EventQuery(sinceMs < 0 ? null : sinceMs,
+                afterEventId, types, limit))) {
+            a.add(e.toJson());
+        }
+        return a.toString();
+    }
+
     public boolean flushLedger(long timeoutMillis) {
         return router.flushLedger(timeoutMillis);
     }

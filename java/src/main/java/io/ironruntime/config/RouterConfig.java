@@ -17,6 +17,7 @@ import java.util.Map;
  * @param budget       budget, pricing and ledger settings
  * @param pii          PII and secret detection and redaction
  * @param resilience   circuit breakers, retries, rate limits, timeouts
+ * @param eventRetentionDays how long the database keeps engine events (whole days, at least 1)
  */
 public record RouterConfig(
         String host,
@@ -31,9 +32,13 @@ public record RouterConfig(
         String localToken,
         BudgetConfig budget,
         PiiConfig pii,
-        ResilienceConfig resilience) {
+        ResilienceConfig resilience,
+        int eventRetentionDays) {
 
     public static final long DEFAULT_MAX_REQUEST_BYTES = 32L * 1024 * 1024;
+    public static final int DEFAULT_EVENT_RETENTION_DAYS = 30;
+    /** Ten years: a larger number is more likely a unit mistake than a wish. */
+    public static final int MAX_EVENT_RETENTION_DAYS = 3_650;
 
     public RouterConfig {
         providerKeys = Map.copyOf(providerKeys);

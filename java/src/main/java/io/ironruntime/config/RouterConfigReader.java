@@ -30,7 +30,7 @@ public final class RouterConfigReader {
     private static final Set<String> KNOWN = Set.of("api_key", "server_url", "cache_ttl_seconds", "provider_key",
             "port", "host", "openai_base_url", "anthropic_base_url", "max_request_bytes", "connect_timeout",
             "read_timeout", "local_token", "env", "budget", "budget_id", "state_dir", "persist", "pricing_file",
-            "custom_pricing", "unknown_model", "budget_alerts", "pii", "pii_scope", "pii_patterns", "pii_detectors",
+            "custom_pricing", "unknown_model", "budget_alerts", "event_retention_days", "pii", "pii_scope", "pii_patterns", "pii_detectors",
             "pii_region", "pii_salt", "first_byte_timeout", "idle_timeout", "total_timeout", "circuit_breaker",
             "max_retries", "retry_backoff", "rate_limits", "max_in_flight", "queue_timeout");
 
@@ -87,8 +87,11 @@ public final class RouterConfigReader {
         } else if (localToken.length() < 16) {
             throw new ConfigException("local_token must be at least 16 characters");
         }
+        int eventRetentionDays = (int) s.integer("event_retention_days", RouterConfig.DEFAULT_EVENT_RETENTION_DAYS, 1,
+                RouterConfig.MAX_EVENT_RETENTION_DAYS);
         return new RouterConfig(host, port, keys.mode, keys.providerKeys, keys.icToken, keys.serverUrl, cacheTtl,
-                origins, maxRequestBytes, localToken, BudgetSettings.read(s), PiiSettings.read(s), ResilienceSettings.read(s));
+                origins, maxRequestBytes, localToken, BudgetSettings.read(s), PiiSettings.read(s), ResilienceSettings.read(s),
+                eventRetentionDays);
     }
 
     private record KeyResolution(KeyMode mode, Map<Provider, String> providerKeys, String icToken, URI serverUrl) {

@@ -2,41 +2,102 @@ package io.ironruntime.events;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * A bounded hand-off from the request path to a consumer thread (Python's delivery thread). Offering
- * never blocks; when the queue is full the event is dropped and counted, never silently lost.
+ * One consumer's bounded buffer: the publisher offers, the consumer's own thread drains. Offering never
+ * blocks and never wakes the consumer (waking a parked thread is a system call, microseconds on the
+ * I/O thread): the consumer polls every few milliseconds instead. When the buffer is full the event is
+ * dropped and counted, never silently lost.
  */
-public final class EventQueue {
-    private final BlockingQueue<EngineEvent> queue;
+public final class EventQueue implements EventSink {
+    /** How often a waiting consumer looks again: bounds the delivery delay, costs nothing measurable idle. */
+    static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    private final String name;
+    private final int capacity;
+    private final ConcurrentLinkedQueue<EngineEvent> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger size = new AtomicInteger();
+    private final LongAdder accepted = new LongAdder();
     private final LongAdder dropped = new LongAdder();
 
     public EventQueue(int capacity) {
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this("events", capacity);
     }
 
-    public void offer(EngineEvent event) {
-        if (!queue.offer(event)) {
-            dropped.increment();
+    public EventQueue(String name, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be positive");
         }
+        this.name = name;
+        this.capacity = capacity;
+    }
+
+    @Override
+    public void publish(EngineEvent event) {
+        offer(event);
+    }
+
+    /** False (and counted) when the buffer is full. */
+    public boolean offer(EngineEvent event) {
+        if (size.incrementAndGet() > capacity) {
+            size.decrementAndGet();
+            dropped.increment();
+            return false;
+        }
+        accepted.increment();
+        queue.offer(event);
+        return true;
+    }
+
+    /** Takes up to {@code max} events without waiting, oldest first, into {@code into}; returns how many. */
+    public int drainTo(List<EngineEvent> into, int max) {
+        int n = 0;
+        EngineEvent e;
+        while (n < max && (e = queue.poll()) != null) {
+            size.decrementAndGet();
+            into.add(e);
+            n++;
+        }
+        return n;
     }
 
     /** Waits up to {@code timeoutMillis} for a first event, then takes up to {@code max} without waiting. */
     public List<EngineEvent> poll(int max, long timeoutMillis) throws InterruptedException {
         List<EngineEvent> batch = new ArrayList<>();
-        EngineEvent first = queue.poll(timeoutMillis, TimeUnit.MILLISECONDS);
-        if (first != null) {
-            batch.add(first);
-            queue.drainTo(batch, max - 1);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (drainTo(batch, max) == 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            LockSupport.parkNanos(Math.min(left, RECHECK_NANOS));
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
         }
         return batch;
     }
 
+    public String name() {
+        return name;
+    }
+
+    /** Events taken into the buffer so far (not dropped). */
+    public long accepted() {
+        return accepted.sum();
+    }
+
     public long dropped() {
         return dropped.sum();
+    }
+
+    /** Events in the buffer now. */
+    public int size() {
+        return size.get();
     }
 }

@@ -14,7 +14,7 @@ import io.ironruntime.cost.RequestEstimate;
 import io.ironruntime.cost.ReservationPlan;
 import io.ironruntime.cost.Usage;
 import io.ironruntime.events.EngineEvent;
-import io.ironruntime.events.EventQueue;
+import io.ironruntime.events.EventSink;
 import io.ironruntime.provider.ErrorReply;
 import io.ironruntime.state.LedgerRow;
 import io.ironruntime.state.LedgerStore;
@@ -35,14 +35,14 @@ final class Accounting implements AutoCloseable {
     /** The runtime agents, each with its own token and budget on top of this one. */
     final AgentAccounts agents = new AgentAccounts();
     /** The router's events (budget alerts go there). */
-    private final EventQueue events;
+    private final EventSink events;
     private final BudgetAlerts alerts;
     /** Null when persistence is off. */
     private final LedgerStore store;
     /** What other routers sharing the budget id spent, as far as this ledger counts it already. */
     private long othersCounted;
 
-    private Accounting(BudgetConfig config, LedgerStore store, long alreadySpent, EventQueue events) {
+    private Accounting(BudgetConfig config, LedgerStore store, long alreadySpent, EventSink events) {
         this.config = config;
         this.events = events;
         this.pricing = config.pricing();
@@ -53,7 +53,7 @@ final class Accounting implements AutoCloseable {
     }
 
     /** Opens the ledger database (when persistence is on) and reads what the budget id already spent. */
-    static Accounting open(BudgetConfig config, EventQueue events) {
+    static Accounting open(BudgetConfig config, EventSink events) {
         if (config.database() == null) {
             return new Accounting(config, null, 0, events);
         }
@@ -135,6 +135,7 @@ final class Accounting implements AutoCloseable {
             }
         }
         if (!decision.granted()) {
+            budgetExceeded(r, decision, plan);
             return decision.agentRefused() ? agentRefusal(r.agent, decision.refused(), plan)
                     : refusal(decision.refused(), plan);
         }
@@ -173,6 +174,29 @@ final class Accounting implements AutoCloseable {
     /** A stream whose client did not ask for usage: the router asks for it and hides it again. */
     private static boolean asksUsageLess(JsonNode json) {
         return json.path("stream").asBoolean(false) && !json.path("stream_options").path("include_usage").asBoolean(false);
+    }
+
+    /**
+     * The {@code budget_exceeded} event of a 402: whose budget refused ({@code scope} router or agent),
+     * why ({@code exhausted}, or {@code insufficient} for this request), and the budget's state then.
+     */
+    private void budgetExceeded(ProxyRequest r, BudgetHold.Decision decision, ReservationPlan plan) {
+        BudgetLedger.Decision d = decision.refused();
+        BudgetLedger.Snapshot s = d.at();
+        ObjectNode p = Json.MAPPER.createObjectNode();
+        p.put("scope", decision.agentRefused() ? "agent" : "router");
+        p.put("reason", d.refusal() == BudgetLedger.Refusal.EXHAUSTED ? "exhausted" : "insufficient");
+        p.put("model", r.model());
+        p.put("budget_limit", Money.picosToDollars(s.limit()));
+        p.put("budget_spent", Money.picosToDollars(s.spent()));
+        p.put("budget_reserved", Money.picosToDollars(s.reserved()));
+        if (plan == null) {
+            p.putNull("request_max_cost");
+        } else {
+            p.put("request_max_cost", Money.picosToDollars(plan.minimum()));
+        }
+        p.put("budget_id", decision.agentRefused() ? null : config.budgetId());
+        events.publish(EngineEvent.of(EngineEvent.BUDGET_EXCEEDED, r.agentId(), r.id, p));
     }
 
     private ErrorReply refusal(BudgetLedger.Decision d, ReservationPlan plan) {
@@ -244,7 +268,34 @@ final class Accounting implements AutoCloseable {
                     usage.cacheWriteTokens(), usage.outputTokens(), cost, c.price != null, estimated, status, outcome,
                     latencyMs, Math.max(1, c.attempts())));
         }
+        events.publish(requestEvent(c, usage, cost, estimated, status, outcome, latencyMs));
         checkAlerts(c.requestId);
+    }
+
+    /**
+     * {@code request_completed}, or {@code request_failed} when the provider answered an error
+     * (status 400 or more) or the exchange did not complete (any outcome but {@code completed}:
+     * client_disconnected, upstream_failed, not_answered...). Same fields as the ledger row.
+     */
+    static EngineEvent requestEvent(RequestCharge c, Usage usage, long costPicos, boolean estimated, int status,
+            String outcome, long latencyMs) {
+        ObjectNode p = Json.MAPPER.createObjectNode();
+        p.put("provider", c.provider.wireName());
+        p.put("model", c.model);
+        p.put("status", status);
+        p.put("outcome", outcome);
+        p.put("input_tokens", usage.totalInputTokens());
+        p.put("cached_tokens", usage.cacheReadTokens());
+        p.put("output_tokens", usage.outputTokens());
+        p.put("cost", Money.picosToDollars(costPicos));
+        p.put("cost_picos", costPicos);
+        p.put("cost_known", c.price != null);
+        p.put("latency_ms", latencyMs);
+        p.put("attempts", Math.max(1, c.attempts()));
+        p.put("usage_estimated", estimated);
+        boolean failed = status >= 400 || !outcome.equals("completed");
+        return EngineEvent.of(failed ? EngineEvent.REQUEST_FAILED : EngineEvent.REQUEST_COMPLETED,
+                c.agent == null ? null : c.agent.agentId(), c.requestId, p);
     }
 
     /**
@@ -275,7 +326,7 @@ final class Accounting implements AutoCloseable {
             p.put("budget_limit", Money.picosToDollars(now.limit()));
             p.put("budget_reserved", Money.picosToDollars(now.reserved()));
             p.put("budget_id", config.budgetId());
-            events.offer(EngineEvent.of(EngineEvent.BUDGET_THRESHOLD_REACHED, null, requestId, p));
+            events.publish(EngineEvent.of(EngineEvent.BUDGET_THRESHOLD_REACHED, null, requestId, p));
         }
     }
 

@@ -3,7 +3,7 @@ package io.ironruntime.router;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Json;
 import io.ironruntime.events.EngineEvent;
-import io.ironruntime.events.EventQueue;
+import io.ironruntime.events.EventSink;
 import io.ironruntime.provider.ErrorReply;
 import io.ironruntime.provider.Provider;
 import io.ironruntime.resilience.CircuitBreaker;
@@ -26,7 +26,7 @@ public final class Circuits {
     static final String CIRCUIT_STATE_CHANGED = "circuit_state_changed";
 
     private final CircuitSettings settings;
-    private final EventQueue events;
+    private final EventSink events;
     private final ConcurrentHashMap<String, Last> byUpstream = new ConcurrentHashMap<>();
     /** By provider ordinal: the origin seen last and its breaker. */
     private final AtomicReferenceArray<Last> last = new AtomicReferenceArray<>(Provider.values().length);
@@ -36,7 +36,7 @@ public final class Circuits {
     }
 
     /** @param settings null when circuit breaking is off */
-    public Circuits(CircuitSettings settings, EventQueue events) {
+    public Circuits(CircuitSettings settings, EventSink events) {
         this.settings = settings;
         this.events = events;
     }
@@ -81,7 +81,7 @@ public final class Circuits {
         } else {
             LOG.info("circuit for {} is {} ({})", key, to.wireName(), reason);
         }
-        events.offer(EngineEvent.of(CIRCUIT_STATE_CHANGED, null, null, p));
+        events.publish(EngineEvent.of(CIRCUIT_STATE_CHANGED, null, null, p));
     }
 
     /** The 503 for a request refused by an open (or probing) circuit, with Retry-After. */

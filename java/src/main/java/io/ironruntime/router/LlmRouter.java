@@ -4,7 +4,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.config.RouterConfig;
 import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.events.EngineEvent;
+import io.ironruntime.events.EventBus;
+import io.ironruntime.events.EventQuery;
 import io.ironruntime.events.EventQueue;
+import io.ironruntime.events.RecentEvents;
+import io.ironruntime.state.LedgerStore;
+import java.sql.SQLException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -29,7 +34,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class LlmRouter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LlmRouter.class);
+    /** The buffer of each event consumer (Python delivery, the database). */
     static final int EVENT_QUEUE = 4_096;
+    /** How long {@link #events} waits for the writer to commit what was published before it. */
+    static final long EVENTS_READ_FLUSH_MILLIS = 2_000;
 
     private final RouterConfig config;
     private final RouterStats stats = new RouterStats();
@@ -37,8 +45,12 @@ public final class LlmRouter implements AutoCloseable {
     private final Accounting accounting;
     /** Null when PII handling is off. */
     private final PiiGuard pii;
-    /** The router's events (budget alerts, PII detections), for a consumer thread; bounded, drops counted. */
-    private final EventQueue events = new EventQueue(EVENT_QUEUE);
+    /** Every engine event of this router and its agents, fanned out to the consumers below. */
+    private final EventBus events = new EventBus();
+    /** Python's delivery buffer, made by the first {@link #pollEvents} (nobody drains it before). */
+    private EventQueue delivery;
+    /** The history {@link #events} reads without a database; null with one. */
+    private final RecentEvents recent;
     private final Resilience resilience;
     private HttpAsyncServer server;
     private volatile UpstreamClient upstream;
@@ -59,6 +71,21 @@ public final class LlmRouter implements AutoCloseable {
         this.pii = config.pii().mode() == io.ironruntime.pii.PiiMode.OFF ? null
                 : new PiiGuard(config.pii(), events, accounting.store());
         this.resilience = new Resilience(config.resilience(), events);
+        LedgerStore store = accounting.store();
+        if (store == null) {
+            recent = new RecentEvents();
+            events.attach(recent);
+        } else {
+            recent = null;
+            try {
+                store.recordEvents(events.subscribe("store", EVENT_QUEUE), config.eventRetentionDays(),
+                        System.currentTimeMillis());
+            } catch (SQLException e) {
+                accounting.close();
+                throw new RouterStartException("cannot prepare the events table of " + config.budget().database()
+                        + " (" + e.getMessage() + ")", e);
+            }
+        }
     }
 
     public synchronized void start() {
@@ -78,6 +105,12 @@ public final class LlmRouter implements AutoCloseable {
             bind(0); // the previous run's port was taken meanwhile: any free port will do
         }
         running = true;
+        ObjectNode p = io.ironruntime.Json.MAPPER.createObjectNode();
+        p.put("host", config.host());
+        p.put("port", port);
+        p.put("base_url", baseUrl());
+        p.put("mode", config.keyMode().wireName());
+        publish(EngineEvent.of(EngineEvent.ROUTER_STARTED, null, null, p));
         LOG.info("iron-runtime router listening on {} ({})", baseUrl(), config);
     }
 
@@ -140,6 +173,10 @@ public final class LlmRouter implements AutoCloseable {
         resilience.stop();
         server = null;
         upstream = null;
+        ObjectNode p = io.ironruntime.Json.MAPPER.createObjectNode();
+        p.put("port", port);
+        p.put("requests", stats.requests());
+        publish(EngineEvent.of(EngineEvent.ROUTER_STOPPED, null, null, p)); // before the flush, so it is stored
         if (!accounting.flush(10_000) && accounting.ledgerPending() > 0) {
             LOG.warn("{} ledger rows were not yet written when the router stopped; they are kept and retried",
                     accounting.ledgerPending());
@@ -185,7 +222,25 @@ public final class LlmRouter implements AutoCloseable {
 
     /** Adds an event of another part of the engine (the agent runtime) to the router's stream; never blocks. */
     public void publish(EngineEvent event) {
-        events.offer(event);
+        events.publish(event);
+    }
+
+    /** The publisher every consumer (Python delivery, the database, live feeds) subscribes to. */
+    public EventBus eventBus() {
+        return events;
+    }
+
+    /**
+     * The newest stored events matching {@code q}, oldest first: from the database (after waiting
+     * briefly for the writer to commit what was published so far) or, without one, from memory.
+     */
+    public List<EngineEvent> events(EventQuery q) throws SQLException {
+        LedgerStore store = accounting.store();
+        if (store == null) {
+            return recent.query(q);
+        }
+        accounting.flush(EVENTS_READ_FLUSH_MILLIS);
+        return store.events(q);
     }
 
     /** The router's database (ledger, audit, agents), or null when persistence is off. */
@@ -195,7 +250,15 @@ public final class LlmRouter implements AutoCloseable {
 
     /** Events not yet delivered (budget alerts, PII detections): waits up to {@code timeoutMillis} for the first. */
     public List<EngineEvent> pollEvents(int max, long timeoutMillis) throws InterruptedException {
-        return events.poll(max, timeoutMillis);
+        return deliveryQueue().poll(max, timeoutMillis);
+    }
+
+    /** Python's buffer; created on first use, so events before anyone listens are not counted as dropped. */
+    public synchronized EventQueue deliveryQueue() {
+        if (delivery == null) {
+            delivery = events.subscribe("python", EVENT_QUEUE);
+        }
+        return delivery;
     }
 
     /** Waits until every settled request is in the database; false on timeout or without persistence. */

@@ -3,7 +3,7 @@ package io.ironruntime.router;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Json;
 import io.ironruntime.events.EngineEvent;
-import io.ironruntime.events.EventQueue;
+import io.ironruntime.events.EventSink;
 import io.ironruntime.pii.Finding;
 import io.ironruntime.pii.PiiMode;
 import io.ironruntime.state.LedgerStore;
@@ -22,10 +22,10 @@ import java.util.concurrent.atomic.LongAdder;
 final class PiiAudit {
     static final String EVENT = "pii_detected";
     /** The counters of a router with PII handling off: all zero, for the same metrics keys. */
-    static final PiiAudit OFF = new PiiAudit(PiiMode.OFF, new EventQueue(1), null);
+    static final PiiAudit OFF = new PiiAudit(PiiMode.OFF, event -> { }, null);
 
     private final String action;
-    private final EventQueue events;
+    private final EventSink events;
     /** Null when persistence is off. */
     private final LedgerStore store;
     private final Map<String, LongAdder> byType = new ConcurrentHashMap<>();
@@ -39,7 +39,7 @@ final class PiiAudit {
     /** The most characters one stream held back at once. */
     final LongAccumulator maxHeld = new LongAccumulator(Math::max, 0);
 
-    PiiAudit(PiiMode mode, EventQueue events, LedgerStore store) {
+    PiiAudit(PiiMode mode, EventSink events, LedgerStore store) {
         this.action = switch (mode) {
             case REDACT -> "redacted";
             case MASK -> "masked";
@@ -74,7 +74,7 @@ final class PiiAudit {
         p.put("start", f.start());
         p.put("end", f.end());
         p.put("value_hash", f.fingerprint());
-        events.offer(EngineEvent.of(EVENT, agentId, requestId, p));
+        events.publish(EngineEvent.of(EVENT, agentId, requestId, p));
     }
 
     long total() {

@@ -3,7 +3,7 @@ package io.ironruntime.router;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ironruntime.Json;
 import io.ironruntime.config.PiiConfig;
-import io.ironruntime.events.EventQueue;
+import io.ironruntime.events.EventSink;
 import io.ironruntime.pii.CustomPattern;
 import io.ironruntime.pii.Detection;
 import io.ironruntime.pii.Finding;
@@ -32,7 +32,7 @@ final class PiiGuard {
     final Redactor redactor;
     final PiiAudit audit;
 
-    PiiGuard(PiiConfig config, EventQueue events, LedgerStore store) {
+    PiiGuard(PiiConfig config, EventSink events, LedgerStore store) {
         this.config = config;
         this.scanner = config.scanner();
         this.redactor = new Redactor(config.mode(), config.salt());

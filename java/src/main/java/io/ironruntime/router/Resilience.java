@@ -3,7 +3,7 @@ package io.ironruntime.router;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.config.ResilienceConfig;
 import io.ironruntime.events.EngineEvent;
-import io.ironruntime.events.EventQueue;
+import io.ironruntime.events.EventSink;
 import io.ironruntime.provider.ErrorReply;
 import io.ironruntime.resilience.Backoff;
 import io.ironruntime.resilience.InFlightGate;
@@ -32,7 +32,7 @@ final class Resilience {
     final Backoff backoff;
     final int maxRetries;
     final Timeouts timeouts;
-    private final EventQueue events;
+    private final EventSink events;
 
     final LongAdder retries = new LongAdder();
     final LongAdder rateLimited = new LongAdder();
@@ -53,7 +53,7 @@ final class Resilience {
 
     private volatile ScheduledThreadPoolExecutor timers;
 
-    Resilience(ResilienceConfig config, EventQueue events) {
+    Resilience(ResilienceConfig config, EventSink events) {
         this.config = config;
         this.events = events;
         this.circuits = new Circuits(config.circuit(), events);
@@ -133,7 +133,7 @@ final class Resilience {
         ObjectNode p = Json.MAPPER.createObjectNode();
         p.put("limit", limit);
         p.put("retry_after", Math.ceil(waitNanos / 1e6) / 1000.0);
-        events.offer(EngineEvent.of(RATE_LIMITED, agentId, requestId, p));
+        events.publish(EngineEvent.of(RATE_LIMITED, agentId, requestId, p));
     }
 
     /** The resilience part of {@code metrics()}. */

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Json;
 import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.cost.Money;
-import io.ironruntime.events.EventQueue;
+import io.ironruntime.events.EventBus;
 import java.util.Map;
 
 /** The JSON of {@code router.metrics()}: counts, tokens and money (dollars as floats, exact amounts in picos). */
@@ -12,7 +12,7 @@ final class RouterMetrics {
     private RouterMetrics() {
     }
 
-    static ObjectNode of(RouterStats stats, Accounting accounting, PiiAudit pii, EventQueue events) {
+    static ObjectNode of(RouterStats stats, Accounting accounting, PiiAudit pii, EventBus events) {
         SpendTotals t = accounting.totals;
         BudgetLedger.Snapshot b = accounting.ledger.snapshot();
         ObjectNode o = Json.MAPPER.createObjectNode();
@@ -47,7 +47,10 @@ final class RouterMetrics {
         o.put("unknown_cost_requests", t.unknownCost.sum());
         o.put("estimated_usage_requests", t.estimatedUsage.sum());
         o.put("output_bounds_set", t.boundsInjected.sum());
+        o.put("events_published", events.published());
         o.put("events_dropped", events.dropped());
+        ObjectNode byConsumer = o.putObject("events_dropped_by_consumer");
+        events.droppedByConsumer().forEach(byConsumer::put);
         o.put("ledger_pending", accounting.ledgerPending());
         o.put("ledger_error", accounting.ledgerFailure());
         ObjectNode cost = o.putObject("cost_by_model");

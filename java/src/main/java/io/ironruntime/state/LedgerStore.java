@@ -18,6 +18,9 @@ import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import io.ironruntime.events.EngineEvent;
+import io.ironruntime.events.EventQuery;
+import io.ironruntime.events.EventQueue;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -41,6 +44,8 @@ import org.sqlite.SQLiteConfig;
  *        value_hash       -- salted HMAC-SHA256 of the value (16 hex digits); never the value
  *        field, start_offset, end_offset)  -- where it was: the JSON field and the offsets in its text
  * agents, agent_status_history, runtimes  -- supervised agents (schema 3): see {@link AgentTables}
+ * events(id INTEGER PRIMARY KEY, event_id UNIQUE, ts_ms, type, agent_id, request_id, payload_json)
+ *                  -- engine events (schema 4), kept for the retention period: see {@link EventTable}
  * </pre>
  *
  * Rows are appended by a writer thread in batched transactions (a batch gathers for 20 ms), so
@@ -50,7 +55,10 @@ import org.sqlite.SQLiteConfig;
  * is unbounded: when the disk fails, rows wait in memory and are retried, never dropped.
  */
 public final class LedgerStore implements AutoCloseable {
-    static final int SCHEMA_VERSION = 3;
+    static final int SCHEMA_VERSION = 4;
+    /** With events attached the writer looks for them this often: bounds how late an event reaches the file. */
+    static final long EVENT_POLL_MILLIS = 100;
+    static final long PRUNE_INTERVAL_NANOS = TimeUnit.HOURS.toNanos(24);
     static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final int MAX_BATCH = 1_000;
     static final long WATCH_MILLIS = 250;
@@ -83,6 +91,12 @@ public final class LedgerStore implements AutoCloseable {
     private long enqueued;
     private long committed;
     private volatile boolean closing;
+    /** The events this store records (its own bounded buffer of the event bus), or null. */
+    private volatile EventQueue events;
+    /** Guarded by {@code written}. */
+    private long eventsCommitted;
+    private volatile long retentionMillis;
+    private long nextPruneNanos;
     private volatile Exception lastFailure;
 
     private LedgerStore(Path file, Connection connection) {
@@ -182,6 +196,33 @@ public final class LedgerStore implements AutoCloseable {
                 AgentTables.create(s);
                 s.executeUpdate("INSERT INTO schema_version (version) VALUES (3)");
             }
+            if (version < 4) {
+                EventTable.create(s);
+                s.executeUpdate("INSERT INTO schema_version (version) VALUES (4)");
+            }
+        }
+    }
+
+    /**
+     * Makes the writer thread record the events of {@code buffer} (a consumer of the event bus: when the
+     * disk is slow it fills and drops, counted, and the publisher never waits). Deletes the events older
+     * than {@code retentionDays} now, on the caller's thread, and about daily after that on the writer's.
+     */
+    public void recordEvents(EventQueue buffer, int retentionDays, long nowMillis) throws SQLException {
+        retentionMillis = TimeUnit.DAYS.toMillis(retentionDays);
+        synchronized (db) {
+            reopenIfWalReplaced();
+            EventTable.prune(connection, nowMillis - retentionMillis);
+            nextPruneNanos = System.nanoTime() + PRUNE_INTERVAL_NANOS;
+        }
+        this.events = buffer;
+    }
+
+    /** The newest stored events matching {@code q}, oldest first. */
+    public List<EngineEvent> events(EventQuery q) throws SQLException {
+        synchronized (db) {
+            reopenIfWalReplaced();
+            return EventTable.query(connection, q);
         }
     }
 
@@ -203,9 +244,11 @@ public final class LedgerStore implements AutoCloseable {
     /** Waits until every row appended so far is committed; false when that took longer than the timeout. */
     public boolean flush(long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        EventQueue ev = events;
+        long eventTarget = ev == null ? 0 : ev.accepted();
         synchronized (written) {
             long target = enqueued;
-            while (committed < target) {
+            while (committed < target || eventsCommitted < eventTarget) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0) {
                     return false;
@@ -350,21 +393,30 @@ public final class LedgerStore implements AutoCloseable {
 
     private void drain() {
         List<StoreRow> batch = new ArrayList<>();
-        while (!closing || !queue.isEmpty()) {
+        List<EngineEvent> eventBatch = new ArrayList<>();
+        while (!closing || !queue.isEmpty() || (events != null && events.size() > 0)) {
             try {
-                StoreRow first = queue.poll(WATCH_MILLIS, TimeUnit.MILLISECONDS);
-                if (first == null) {
+                EventQueue ev = events;
+                StoreRow first = queue.poll(ev == null ? WATCH_MILLIS : EVENT_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    gather(batch);
+                }
+                if (ev != null) {
+                    ev.drainTo(eventBatch, MAX_BATCH);
+                }
+                if (batch.isEmpty() && eventBatch.isEmpty()) {
                     if (watcher != null && System.nanoTime() - lastWatchNanos >= TimeUnit.MILLISECONDS.toNanos(WATCH_MILLIS)) {
                         reportWatched();
                     }
+                    pruneWhenDue();
                     continue;
                 }
-                batch.add(first);
-                gather(batch);
-                while (!tryWrite(batch)) {
+                while (!tryWrite(batch, eventBatch)) {
                     Thread.sleep(1_000); // a money record is retried, never dropped
                 }
                 batch.clear();
+                eventBatch.clear();
                 reportWatched();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -385,9 +437,24 @@ public final class LedgerStore implements AutoCloseable {
         queue.drainTo(batch, MAX_BATCH - batch.size());
     }
 
-    private boolean tryWrite(List<StoreRow> rows) {
+    private void pruneWhenDue() {
+        if (events == null || System.nanoTime() - nextPruneNanos < 0) {
+            return;
+        }
+        synchronized (db) {
+            nextPruneNanos = System.nanoTime() + PRUNE_INTERVAL_NANOS;
+            try {
+                reopenIfWalReplaced();
+                EventTable.prune(connection, System.currentTimeMillis() - retentionMillis);
+            } catch (SQLException e) {
+                lastFailure = e; // tried again tomorrow; old events cost only disk
+            }
+        }
+    }
+
+    private boolean tryWrite(List<StoreRow> rows, List<EngineEvent> eventRows) {
         try {
-            writeBatch(rows);
+            writeBatch(rows, eventRows);
             lastFailure = null;
             return true;
         } catch (IllegalStateException e) {
@@ -396,7 +463,7 @@ public final class LedgerStore implements AutoCloseable {
         }
     }
 
-    private void writeBatch(List<StoreRow> batch) {
+    private void writeBatch(List<StoreRow> batch, List<EngineEvent> eventRows) {
         List<LedgerRow> rows = new ArrayList<>(batch.size());
         List<PiiAuditRow> audit = new ArrayList<>();
         List<AgentRow> agents = new ArrayList<>();
@@ -434,6 +501,7 @@ public final class LedgerStore implements AutoCloseable {
                 }
                 long own = addTotals(rows, inserted);
                 AgentTables.write(connection, agents, history);
+                EventTable.insert(connection, eventRows);
                 connection.commit();
                 ownSinceWatch += own;
                 walKey = currentWalKey();
@@ -458,6 +526,7 @@ public final class LedgerStore implements AutoCloseable {
         }
         synchronized (written) {
             committed += batch.size();
+            eventsCommitted += eventRows.size();
             written.notifyAll();
         }
     }
