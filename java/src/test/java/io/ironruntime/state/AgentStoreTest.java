@@ -57,14 +57,14 @@ class AgentStoreTest {
             store.append(ledger("old-1", "agent_old", 100, 0, 0, 10, 7_000));
             assertTrue(store.flush(10_000));
         }
-        // Back to what the version 2 code wrote: no agent tables, no agent indexes, no version 3.
+        // Back to what the version 2 code wrote: no agent or event tables, no agent indexes, no version 3 or 4.
         try (Connection c = plain(db); Statement s = c.createStatement()) {
-            for (String t : List.of("agents", "agent_status_history", "runtimes")) {
+            for (String t : List.of("agents", "agent_status_history", "runtimes", "events")) {
                 s.executeUpdate("DROP TABLE " + t);
             }
             s.executeUpdate("DROP INDEX ledger_agent");
             s.executeUpdate("DROP INDEX pii_audit_agent");
-            s.executeUpdate("DELETE FROM schema_version WHERE version = 3");
+            s.executeUpdate("DELETE FROM schema_version WHERE version >= 3");
         }
         assertEquals("2", one(db, "SELECT MAX(version) FROM schema_version"));
         assertNull(one(db, "SELECT name FROM sqlite_master WHERE name = 'agents'"));
@@ -75,8 +75,8 @@ class AgentStoreTest {
             assertTrue(store.flush(10_000));
             assertEquals("agent_new", store.agent("agent_new").agentId());
         }
-        assertEquals("3", one(db, "SELECT MAX(version) FROM schema_version"));
-        assertEquals("1,2,3", one(db, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY version)"));
+        assertEquals("4", one(db, "SELECT MAX(version) FROM schema_version"));
+        assertEquals("1,2,3,4", one(db, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY version)"));
         assertEquals("1", one(db, "SELECT COUNT(*) FROM ledger"));
         for (String name : List.of("agents", "agent_status_history", "runtimes", "agent_status_history_agent",
                 "ledger_agent", "pii_audit_agent")) {
@@ -276,10 +276,11 @@ class AgentStoreTest {
         Path db = dir.resolve("newer.db");
         LedgerStore.open(db).close();
         try (Connection c = plain(db); Statement s = c.createStatement()) {
-            s.executeUpdate("INSERT INTO schema_version VALUES (4)");
+            s.executeUpdate("INSERT INTO schema_version VALUES (" + (LedgerStore.SCHEMA_VERSION + 1) + ")");
         }
         java.sql.SQLException e = assertThrows(java.sql.SQLException.class, () -> LedgerStore.open(db));
-        assertTrue(e.getMessage().contains("newer iron-runtime (schema 4)"), e.getMessage());
+        assertTrue(e.getMessage().contains("newer iron-runtime (schema " + (LedgerStore.SCHEMA_VERSION + 1) + ")"),
+                e.getMessage());
         assertFalse(e.getMessage().isEmpty());
     }
 }
