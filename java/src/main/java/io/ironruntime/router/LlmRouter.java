@@ -40,6 +40,7 @@ public final class LlmRouter implements AutoCloseable {
     /** The router's events (budget alerts, PII detections), for a consumer thread; bounded, drops counted. */
     private final EventQueue events = new EventQueue(EVENT_QUEUE);
     private final Resilience resilience;
+    private final PrometheusExport prometheus;
     private HttpAsyncServer server;
     private volatile UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
@@ -59,6 +60,8 @@ public final class LlmRouter implements AutoCloseable {
         this.pii = config.pii().mode() == io.ironruntime.pii.PiiMode.OFF ? null
                 : new PiiGuard(config.pii(), events, accounting.store());
         this.resilience = new Resilience(config.resilience(), events);
+        this.prometheus = new PrometheusExport(stats, accounting, pii == null ? PiiAudit.OFF : pii.audit, resilience,
+                () -> upstream);
     }
 
     public synchronized void start() {
@@ -86,7 +89,7 @@ public final class LlmRouter implements AutoCloseable {
         ClientHangups hangups = new ClientHangups();
         resilience.start();
         RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups, accounting, pii,
-                resilience);
+                resilience, prometheus);
         HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
                 .setIOReactorConfig(IOReactorConfig.custom()
                         .setIoThreadCount(RouterContext.IO_THREADS_PER_REACTOR)
