@@ -13,7 +13,7 @@ import io.prometheus.metrics.model.snapshots.Unit;
  * {@code observe}; classic buckets only (native histograms cost more per observation and need the
  * protobuf format).
  */
-final class LatencyHistograms {
+public final class LatencyHistograms {
     private static final double[] UPSTREAM_BOUNDS = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300};
     private static final double[] ROUTER_BOUNDS = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
             0.1, 0.25, 1};
@@ -22,7 +22,7 @@ final class LatencyHistograms {
     private final DistributionDataPoint[] total;
     private final DistributionDataPoint[] added;
 
-    LatencyHistograms(PrometheusRegistry registry) {
+    public LatencyHistograms(PrometheusRegistry registry) {
         head = byProvider(Histogram.builder().name("iron_upstream_response_head_seconds")
                 .help("Time from sending a request upstream to the provider's response head, per provider call (retries each count)")
                 .unit(Unit.SECONDS).labelNames("provider").classicOnly().classicUpperBounds(UPSTREAM_BOUNDS)
@@ -47,15 +47,15 @@ final class LatencyHistograms {
         return points;
     }
 
-    void responseHead(Provider p, long nanos) {
+    public void responseHead(Provider p, long nanos) {
         head[p.ordinal()].observe(nanos / 1e9);
     }
 
-    void upstreamDone(Provider p, long nanos) {
+    public void upstreamDone(Provider p, long nanos) {
         total[p.ordinal()].observe(nanos / 1e9);
     }
 
-    void routerAdded(Provider p, long nanos) {
+    public void routerAdded(Provider p, long nanos) {
         added[p.ordinal()].observe(nanos / 1e9);
     }
 }

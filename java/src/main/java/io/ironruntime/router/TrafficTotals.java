@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
  * they pass a {@link LabelCap} ({@link #MAX_MODELS}) before they become keys. Lock-free on record;
  * read at scrape time.
  */
-final class TrafficTotals {
+public final class TrafficTotals {
     static final int MAX_MODELS = 200;
 
     record RequestKey(Provider provider, String model, int status) {
@@ -36,7 +36,7 @@ final class TrafficTotals {
     private final Map<ModelKey, ModelUsage> usage = new ConcurrentHashMap<>();
 
     /** One request is over, answered with {@code status} (a metered one: the status of its ledger row). */
-    void request(Provider provider, String model, int status) {
+    public void request(Provider provider, String model, int status) {
         requests.computeIfAbsent(new RequestKey(provider, models.of(model), status), k -> new LongAdder()).increment();
     }
 
