@@ -32,6 +32,8 @@ final class Accounting implements AutoCloseable {
     final PricingTable pricing;
     final BudgetLedger ledger;
     final SpendTotals totals = new SpendTotals();
+    /** Requests and usage by provider, model and status, for the Prometheus series. */
+    final TrafficTotals traffic = new TrafficTotals();
     /** The runtime agents, each with its own token and budget on top of this one. */
     final AgentAccounts agents = new AgentAccounts();
     /** The router's events (budget alerts go there). */
@@ -254,6 +256,7 @@ final class Accounting implements AutoCloseable {
             c.hold.settle(cost);
         }
         totals.record(c.model, usage, cost, c.price != null, estimated);
+        traffic.settled(c.provider, c.model, usage, cost);
         AgentAccount agent = c.agent;
         if (agent != null) {
             agent.requests.increment();

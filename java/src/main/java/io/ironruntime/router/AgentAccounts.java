@@ -43,6 +43,11 @@ public final class AgentAccounts {
         }
     }
 
+    /** Every agent this router has served, revoked ones included (their figures stay). */
+    java.util.Collection<AgentAccount> all() {
+        return java.util.List.copyOf(byId.values());
+    }
+
     public AgentAccount get(String agentId) {
         return byId.get(agentId);
     }

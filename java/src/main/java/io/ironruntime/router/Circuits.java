@@ -96,6 +96,21 @@ public final class Circuits {
         return ErrorReply.circuitOpen(message).withHeaders(RateLimitReply.retryAfter(waitNanos));
     }
 
+    /** One upstream's circuit as Prometheus shows it. */
+    record UpstreamCircuit(Provider provider, URI origin, CircuitBreaker.State state, long rejected) {
+    }
+
+    /** The circuits of the upstreams called so far (none when circuit breaking is off). */
+    java.util.List<UpstreamCircuit> upstreams() {
+        java.util.List<UpstreamCircuit> out = new java.util.ArrayList<>();
+        for (Map.Entry<String, Last> e : byUpstream.entrySet()) {
+            String provider = e.getKey().substring(0, e.getKey().indexOf('@'));
+            CircuitBreaker b = e.getValue().breaker;
+            out.add(new UpstreamCircuit(Provider.ofWireName(provider), e.getValue().origin, b.state(), b.rejected()));
+        }
+        return out;
+    }
+
     /** {@code metrics()["circuits"]}: one entry per upstream called so far. */
     void addTo(ObjectNode metrics) {
         ObjectNode all = metrics.putObject("circuits");

@@ -52,6 +52,7 @@ public final class LlmRouter implements AutoCloseable {
     /** The history {@link #events} reads without a database; null with one. */
     private final RecentEvents recent;
     private final Resilience resilience;
+    private final PrometheusExport prometheus;
     private HttpAsyncServer server;
     private volatile UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
@@ -71,6 +72,8 @@ public final class LlmRouter implements AutoCloseable {
         this.pii = config.pii().mode() == io.ironruntime.pii.PiiMode.OFF ? null
                 : new PiiGuard(config.pii(), events, accounting.store());
         this.resilience = new Resilience(config.resilience(), events);
+        this.prometheus = new PrometheusExport(stats, accounting, pii == null ? PiiAudit.OFF : pii.audit, resilience,
+                () -> upstream);
         LedgerStore store = accounting.store();
         if (store == null) {
             recent = new RecentEvents();
@@ -119,7 +122,7 @@ public final class LlmRouter implements AutoCloseable {
         ClientHangups hangups = new ClientHangups();
         resilience.start();
         RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups, accounting, pii,
-                resilience);
+                resilience, prometheus);
         HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
                 .setIOReactorConfig(IOReactorConfig.custom()
                         .setIoThreadCount(RouterContext.IO_THREADS_PER_REACTOR)

@@ -77,6 +77,18 @@ final class PiiAudit {
         events.publish(EngineEvent.of(EVENT, agentId, requestId, p));
     }
 
+    /** What a detection does in this router's mode ({@code redacted}, {@code blocked}, ...). */
+    String action() {
+        return action;
+    }
+
+    /** Detections so far by entity type (a fixed set of detector names, never the values). */
+    Map<String, Long> byType() {
+        Map<String, Long> out = new TreeMap<>();
+        byType.forEach((t, n) -> out.put(t, n.sum()));
+        return out;
+    }
+
     long total() {
         return total.sum();
     }

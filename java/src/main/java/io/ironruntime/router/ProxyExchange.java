@@ -108,6 +108,17 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     private EntityDetails deferredEntity;
     private boolean upstreamDone;
 
+    // For Prometheus: the status the client got, and the router's own time around the provider call.
+    private int answeredStatus;
+    /** When the request body was complete. */
+    private long bodyDoneNanos;
+    /** Since when the router works towards the first provider call (after admission, or after a queued slot came). */
+    private long preMark;
+    /** Router time before the first provider call; -1 until that call starts. */
+    private long preNanos = -1;
+    /** When the passed-on attempt's last byte arrived; 0 until then. */
+    private long upstreamEndNanos;
+
     ProxyExchange(RouterContext router) {
         this.router = router;
         this.deadline = startNanos + router.resilience.timeouts.total().toNanos();
@@ -161,12 +172,18 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     }
 
     private void onRequestComplete() throws HttpException, IOException {
+        bodyDoneNanos = System.nanoTime();
         if (rejection != null) {
             respondError(rejection);
             return;
         }
         if (request.route.kind() == Route.Kind.HEALTH) {
             respond(200, router.health.json(), ContentType.APPLICATION_JSON);
+            return;
+        }
+        if (request.route.kind() == Route.Kind.METRICS) {
+            PrometheusExport.Scrape scrape = router.prometheus.scrape(request.header("Accept"));
+            respond(200, scrape.body(), ContentType.parse(scrape.contentType()));
             return;
         }
         request.body = body == null ? null : body.toByteArray();
@@ -178,6 +195,8 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
         router.stats.proxied.increment();
         router.hangups.waitingForUpstream(clientAddress, this);
+        preMark = System.nanoTime();
+        preNanos = preMark - bodyDoneNanos;
         InFlightGate.Ticket queued = router.resilience.gate.enterOrQueue(this::slotGranted);
         if (queued == null) {
             holdsSlot = true;
@@ -195,6 +214,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     private synchronized void slotGranted() {
         holdsSlot = true;
         ticket = null;
+        preMark = System.nanoTime(); // the wait for the slot is the max_in_flight policy, not router overhead
         cancelTimer(queueTimer);
         queueTimer = null;
         startAttempt();
@@ -241,6 +261,9 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             return;
         }
         attemptsMade++;
+        if (attemptsMade == 1) {
+            preNanos += System.nanoTime() - preMark;
+        }
         if (request.charge != null) {
             request.charge.attemptStarted();
         }
@@ -463,6 +486,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     private void respond(int status, byte[] bytes, ContentType type, Map<String, String> headers)
             throws HttpException, IOException {
         BasicHttpResponse response = new BasicHttpResponse(status);
+        answeredStatus = status;
         response.addHeader(RouterContext.REQUEST_ID_HEADER, request.id);
         response.addHeader("Content-Type", type.toString());
         if (status >= 400 && status < 500 && status != 429) {
@@ -566,10 +590,29 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             }
             router.hangups.doneWaiting(clientAddress, this);
             router.stats.inFlight.decrementAndGet();
+            countForPrometheus();
+        }
+    }
+
+    /** Once per exchange, after its charge ended: the request by status, and the router's added time. */
+    private void countForPrometheus() {
+        if (request == null) {
+            return; // the connection failed before a request head
+        }
+        Route.Kind kind = request.route.kind();
+        if (kind == Route.Kind.HEALTH || kind == Route.Kind.METRICS) {
+            return;
+        }
+        int ledgerStatus = request.charge == null ? 0 : request.charge.settledStatus();
+        int status = ledgerStatus != 0 ? ledgerStatus : answeredStatus != 0 ? answeredStatus : 499;
+        router.accounting.traffic.request(request.provider(), request.model(), status);
+        if (endSent && upstreamEndNanos != 0 && preNanos >= 0) {
+            router.prometheus.latency.routerAdded(request.provider(), preNanos + System.nanoTime() - upstreamEndNanos);
         }
     }
 
     private void sendHead(HttpResponse upstream, EntityDetails upstreamEntity, long length) throws HttpException, IOException {
+        answeredStatus = upstream.getCode();
         if (upstream.getCode() >= 400) {
             router.stats.errors.increment();
         }
@@ -693,6 +736,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     return;
                 }
                 lastActivity = System.nanoTime();
+                router.prometheus.latency.responseHead(request.provider(), lastActivity - attemptStart);
                 armWatchdog(earlier(lastActivity + router.resilience.timeouts.idle().toNanos(), deadline));
                 upstreamCredit = Http1Config.DEFAULT.getInitialWindowSize(); // HttpCore's window for a new message
                 if (finished) {
@@ -708,6 +752,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                 }
                 if (entity == null) {
                     judge(CircuitBreaker.Outcome.SUCCESS);
+                    upstreamArrived();
                     upstreamOver();
                     endCharge(true, 0, "completed");
                     sendHead(response, null, 0);
@@ -737,6 +782,12 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     sendHead(response, entity, length);
                 }
             }
+        }
+
+        /** The passed-on response arrived whole: from here on the time is the router's again. */
+        private void upstreamArrived() {
+            upstreamEndNanos = System.nanoTime();
+            router.prometheus.latency.upstreamDone(request.provider(), upstreamEndNanos - attemptStart);
         }
 
         /** A response without a body that is not passed on is over with its head. */
@@ -813,6 +864,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     return;
                 }
                 judge(CircuitBreaker.Outcome.SUCCESS);
+                upstreamArrived();
                 upstreamOver();
                 if (!finished) {
                     try {

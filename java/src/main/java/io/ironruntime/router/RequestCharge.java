@@ -43,6 +43,8 @@ final class RequestCharge {
     private final boolean producesOutput;
     private final long startNanos = System.nanoTime();
     private int status;
+    /** The status of the ledger row once settled; 0 while open or when cancelled (no row). */
+    private int settledStatus;
     private boolean closed;
     /** Provider calls made for this request (retries included). */
     private int attempts;
@@ -98,6 +100,10 @@ final class RequestCharge {
         }
     }
 
+    synchronized int settledStatus() {
+        return settledStatus;
+    }
+
     synchronized void responseHead(int httpStatus) {
         this.status = httpStatus;
     }
@@ -116,6 +122,7 @@ final class RequestCharge {
         closed = true;
         complete |= meter.sawEnd(); // the client hung up after the last event: nothing was cut short
         long latencyMs = (System.nanoTime() - startNanos) / 1_000_000;
+        settledStatus = status == 0 ? statusIfNoHead : status;
         Usage charged;
         if (status == 0) {
             charged = Usage.NONE;

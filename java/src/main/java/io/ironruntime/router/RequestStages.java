@@ -69,7 +69,7 @@ final class RequestStages {
     static ErrorReply routeExists(ProxyRequest r) {
         if (r.route.kind() == Route.Kind.NOT_FOUND) {
             return ErrorReply.notFound("Unknown path " + printable(pathOnly(r.head.getPath()))
-                    + ": the router serves /v1/... (optionally under /openai or /anthropic) and /iron/health");
+                    + ": the router serves /v1/... (optionally under /openai or /anthropic) /iron/health and /metrics");
         }
         return null;
     }
@@ -86,7 +86,8 @@ final class RequestStages {
             if (auth.accepts(authorization, apiKey)) {
                 return null;
             }
-            if (!agents.isEmpty()) {
+            // Metrics show every agent's figures: an agent's token is for its own LLM calls only.
+            if (!agents.isEmpty() && r.route.kind() == Route.Kind.PROXY) {
                 AgentAccount agent = agents.forToken(ClientAuth.bearer(authorization));
                 r.agent = agent != null ? agent : agents.forToken(apiKey == null ? null : apiKey.strip());
                 if (r.agent != null) {

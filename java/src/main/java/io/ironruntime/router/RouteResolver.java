@@ -24,6 +24,9 @@ public final class RouteResolver {
         if (explicit == null && (path.equals("/") || path.isEmpty() || path.equals("/iron/health"))) {
             return new Route(Route.Kind.HEALTH, Provider.OPENAI, false, path);
         }
+        if (explicit == null && (path.equals("/metrics") || path.equals("/iron/metrics"))) {
+            return new Route(Route.Kind.METRICS, Provider.OPENAI, false, path);
+        }
         boolean v1 = path.equals("/v1") || path.startsWith("/v1/");
         Provider byPath = isSegmentPrefix(path, "/v1/messages") ? Provider.ANTHROPIC : Provider.OPENAI;
         Provider provider = explicit != null ? explicit : byPath;

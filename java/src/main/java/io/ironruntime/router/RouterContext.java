@@ -24,9 +24,12 @@ final class RouterContext {
     /** Null when PII handling is off. */
     final PiiGuard pii;
     final Resilience resilience;
+    final PrometheusExport prometheus;
 
     RouterContext(RouterConfig config, IntSupplier boundPort, RouterStats stats, UpstreamClient upstream,
-            ResponseObserver observer, ClientHangups hangups, Accounting accounting, PiiGuard pii, Resilience resilience) {
+            ResponseObserver observer, ClientHangups hangups, Accounting accounting, PiiGuard pii, Resilience resilience,
+            PrometheusExport prometheus) {
+        this.prometheus = prometheus;
         this.config = config;
         this.stats = stats;
         this.accounting = accounting;
