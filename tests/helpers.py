@@ -217,3 +217,15 @@ def as_forwarded(event: str) -> str:
     """An OpenAI chat event as a client that did not ask for usage receives it: the router asked
     the provider for usage on its behalf and removes the ``"usage":null`` member it adds."""
     return event.replace(',"usage":null', "")
+
+
+def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy (returned) or fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s (last: %r)" % (timeout, what, value))
+        time.sleep(0.02)

@@ -11,7 +11,7 @@ import time
 import openai
 import pytest
 
-from helpers import ANTHROPIC_KEY, OPENAI_KEY, oai_client
+from helpers import ANTHROPIC_KEY, OPENAI_KEY, oai_client, wait_for
 from iron_runtime import EVENT_TYPES, ConfigurationError, LlmRouter, Runtime
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,15 +23,6 @@ REQUEST_FIELDS = {"provider", "model", "status", "outcome", "input_tokens", "cac
                   "cost_picos", "cost_known", "latency_ms", "attempts", "usage_estimated"}
 
 
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.1f s waiting for %s (last: %r)" % (timeout, what, value))
-        time.sleep(0.02)
 
 
 def make(tmp_path, oai_up, **kw):

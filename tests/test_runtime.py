@@ -24,7 +24,7 @@ from decimal import Decimal
 import pytest
 
 import iron_runtime
-from helpers import ANTHROPIC_KEY, OPENAI_KEY, oai_client, raw
+from helpers import ANTHROPIC_KEY, OPENAI_KEY, oai_client, raw, wait_for
 from iron_runtime import (AgentHandle, AgentLaunchError, AgentNotFoundError, AgentStateError, ConfigurationError,
                           Runtime)
 from test_cost import PRICES, cost_of, price_of, tokens_from_usage
@@ -47,16 +47,6 @@ EMAIL = "jane.doe@example.com"
 # ----------------------------------------------------------------------------- helpers
 
 
-def wait_for(predicate, timeout=15.0, what="condition"):
-    """Poll ``predicate`` until it returns something truthy (returned) or fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.1f s waiting for %s (last: %r)" % (timeout, what, value))
-        time.sleep(0.02)
 
 
 def proc_state(pid):
