@@ -289,19 +289,7 @@ class Load:
             return
         s = client.chat.completions.create(model=OPENAI_MODEL, messages=msgs, stream=True,
                                            stream_options={"include_usage": True}, extra_headers=headers)
-        finished = False
-        n = 0
-        try:
-            for chunk in s:
-                n += 1
-                if chunk.choices and chunk.choices[0].finish_reason:
-                    finished = True
-                if close_after is not None and n >= close_after:
-                    return
-        finally:
-            s.close()
-        if not finished:
-            raise Outcome("stream_no_end")
+        _drain(s, lambda chunk: bool(chunk.choices and chunk.choices[0].finish_reason), close_after)
 
     @staticmethod
     def _anthropic(client: Any, msgs: list, headers: dict, stream: bool, close_after: Optional[int],
@@ -314,19 +302,23 @@ class Load:
             return
         s = client.messages.create(model=ANTHROPIC_MODEL, max_tokens=1024, messages=msgs, stream=True,
                                    extra_headers=headers)
-        finished = False
-        n = 0
-        try:
-            for event in s:
-                n += 1
-                if event.type == "message_stop":
-                    finished = True
-                if close_after is not None and n >= close_after:
-                    return
-        finally:
-            s.close()
-        if not finished:
-            raise Outcome("stream_no_end")
+        _drain(s, lambda event: event.type == "message_stop", close_after)
+
+
+def _drain(stream: Any, is_end: Any, close_after: Optional[int]) -> None:
+    """Read a stream to its end event (Outcome "stream_no_end" without one), or leave after ``close_after`` items."""
+    finished = False
+    n = 0
+    try:
+        for item in stream:
+            n += 1
+            finished = finished or is_end(item)
+            if close_after is not None and n >= close_after:
+                return
+    finally:
+        stream.close()
+    if not finished:
+        raise Outcome("stream_no_end")
 
 
 # ----------------------------------------------------------------------------- sampling

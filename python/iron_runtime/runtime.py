@@ -251,6 +251,8 @@ class Runtime:
                 raise TypeError(f"args must hold str only, not {_type_name(a)}")
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str, not {_type_name(name)}")
+        if python is not None and not isinstance(python, (str, os.PathLike)):
+            raise TypeError(f"python must be a path or a name, not {_type_name(python)}")
         if not isinstance(restart, str):
             raise TypeError(f"restart must be 'never', 'on-failure' or 'always', not {_type_name(restart)}")
         if isinstance(max_restarts, bool) or not isinstance(max_restarts, int):
@@ -278,8 +280,6 @@ class Runtime:
             "restart_max_delay": _seconds("restart_max_delay", restart_max_delay, allow_none=True),
             "follow_output": bool(_follow_output),
         }
-        if python is not None and not isinstance(python, (str, os.PathLike)):
-            raise TypeError(f"python must be a path or a name, not {_type_name(python)}")
         with java_errors():
             started = json.loads(str(self._bridge.startAgent(json.dumps(spec))))
         return AgentHandle(self, started["agent_id"])

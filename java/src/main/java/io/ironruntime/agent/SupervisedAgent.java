@@ -40,6 +40,7 @@ final class SupervisedAgent {
     private AgentStatus status = AgentStatus.STARTING;
     private AgentProcess process;
     private Integer exitCode;
+    /** Already scrubbed (secrets and PII): shown, stored and put in events as it is. */
     private String lastError;
     private Long endedAtMs;
     private boolean stopRequested;
@@ -73,7 +74,7 @@ final class SupervisedAgent {
         } catch (RuntimeException e) {
             if (!first) {
                 synchronized (this) {
-                    lastError = "could not restart: " + e.getMessage();
+                    lastError = runtime.scrub("could not restart: " + e.getMessage());
                     finish(AgentStatus.FAILED, lastError);
                 }
             }
@@ -116,20 +117,19 @@ final class SupervisedAgent {
             }
             RestartPlanner.Decision d = planner.onExit(code, false, System.currentTimeMillis());
             if (code != 0) {
-                lastError = describeExit(p, code, "");
+                String suffix = "";
+                if (!d.restart() && d.finalStatus() == AgentStatus.FAILED) {
+                    // The planner's reason begins with the exit describeExit already states: add only the rest.
+                    String exit = "exited with code " + code;
+                    suffix = d.reason().startsWith(exit) ? d.reason().substring(exit.length()) : "; " + d.reason();
+                }
+                lastError = describeExit(p, code, suffix);
             }
             if (d.restart()) {
                 record(AgentStatus.RESTARTING, d.reason());
                 runtime.event("agent_restarted", this, detail(d.reason()));
                 pendingRestart = runtime.schedule(this::restart, d.delayMillis());
             } else {
-                if (d.finalStatus() == AgentStatus.FAILED) {
-                    // The planner's reason begins with the exit describeExit already states: add only the rest.
-                    String exit = "exited with code " + code;
-                    String reason = d.reason();
-                    lastError = describeExit(p, code, reason.startsWith(exit) ? reason.substring(exit.length())
-                            : "; " + reason);
-                }
                 finish(d.finalStatus(), d.reason());
             }
         }
@@ -298,7 +298,7 @@ final class SupervisedAgent {
         Long budget = spec.budgetPicos();
         return new AgentRow(id, runtime.id, spec.name(), spec.script().toString(), argsJson(), budget,
                 spec.restart().policy().wireName(), spec.restart().maxRestarts(), status.wireName(), pid(), exitCode,
-                planner.restarts(), startedAtMs, endedAtMs, lastError == null ? null : runtime.scrub(lastError));
+                planner.restarts(), startedAtMs, endedAtMs, lastError);
     }
 
     private String argsJson() {
@@ -334,7 +334,7 @@ final class SupervisedAgent {
         ObjectNode o = new AgentMetrics(id, spec.name(), status.wireName(), pid(), exitCode, planner.restarts(),
                 b.spent(), b.reserved(), spec.budgetPicos(), account.requests(), account.inputTokens(),
                 account.outputTokens(), account.piiDetections(), startedAtMs, endedAtMs,
-                lastError == null ? null : runtime.scrub(lastError), spec.script().toString(), args,
+                lastError, spec.script().toString(), args,
                 spec.restart().policy().wireName(), spec.restart().maxRestarts()).toJson();
         o.put("refused_requests", account.refusedRequests());
         Character state = process == null ? null : process.procState();
