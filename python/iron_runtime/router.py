@@ -646,6 +646,15 @@ class LlmRouter:
         return _java_str(self._bridge.localToken())
 
     @property
+    def admin_token(self) -> str:
+        """The token of the router's own endpoints (metrics, REST API, live feeds).
+
+        The same as :attr:`api_key`; in passthrough mode, where clients bring their
+        own provider keys, a random token of its own. Never a provider key.
+        """
+        return str(self._bridge.adminToken())
+
+    @property
     def port(self) -> int:
         """The port the router listens on."""
         return int(self._bridge.port())

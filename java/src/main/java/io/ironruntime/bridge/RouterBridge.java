@@ -59,6 +59,10 @@ public final class RouterBridge {
         return router.config().localToken();
     }
 
+    public String adminToken() {
+        return router.config().adminToken();
+    }
+
     public String provider() {
         Provider p = router.config().primaryProvider();
         return p == null ? null : p.wireName();

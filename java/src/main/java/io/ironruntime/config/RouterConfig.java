@@ -14,6 +14,8 @@ import java.util.Map;
  * @param providerKeys real provider keys in direct mode (empty otherwise); never printed
  * @param icToken      the Iron Cage token in control-server mode; never printed
  * @param localToken   the token clients must present, or null in passthrough mode
+ * @param adminToken   the token of the router's own endpoints (metrics, REST, feeds): the local token,
+ *                     or in passthrough mode a random one of its own; never null, never printed
  * @param budget       budget, pricing and ledger settings
  * @param pii          PII and secret detection and redaction
  * @param resilience   circuit breakers, retries, rate limits, timeouts
@@ -30,6 +32,7 @@ public record RouterConfig(
         Map<Provider, URI> upstreamOrigins,
         long maxRequestBytes,
         String localToken,
+        String adminToken,
         BudgetConfig budget,
         PiiConfig pii,
         ResilienceConfig resilience,
@@ -41,6 +44,9 @@ public record RouterConfig(
     public static final int MAX_EVENT_RETENTION_DAYS = 3_650;
 
     public RouterConfig {
+        if (adminToken == null) {
+            throw new IllegalArgumentException("adminToken is required");
+        }
         providerKeys = Map.copyOf(providerKeys);
         upstreamOrigins = Map.copyOf(new EnumMap<>(upstreamOrigins));
     }

@@ -90,7 +90,8 @@ public final class RouterConfigReader {
         int eventRetentionDays = (int) s.integer("event_retention_days", RouterConfig.DEFAULT_EVENT_RETENTION_DAYS, 1,
                 RouterConfig.MAX_EVENT_RETENTION_DAYS);
         return new RouterConfig(host, port, keys.mode, keys.providerKeys, keys.icToken, keys.serverUrl, cacheTtl,
-                origins, maxRequestBytes, localToken, BudgetSettings.read(s), PiiSettings.read(s), ResilienceSettings.read(s),
+                origins, maxRequestBytes, localToken, localToken != null ? localToken : newLocalToken(),
+                BudgetSettings.read(s), PiiSettings.read(s), ResilienceSettings.read(s),
                 eventRetentionDays);
     }
 

@@ -1,6 +1,9 @@
 package io.ironruntime.router;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ironruntime.admin.AdminReply;
+import io.ironruntime.admin.AdminRequest;
+import io.ironruntime.admin.AdminRoutes;
 import io.ironruntime.config.RouterConfig;
 import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.events.EngineEvent;
@@ -53,6 +56,10 @@ public final class LlmRouter implements AutoCloseable {
     private final RecentEvents recent;
     private final Resilience resilience;
     private final PrometheusExport prometheus;
+    /** The router's own endpoints (metrics, REST, feeds, dashboard), behind the admin token. */
+    private final AdminRoutes admin = new AdminRoutes();
+    private final ClientAuth adminAuth;
+    private final HostGuard hosts;
     private HttpAsyncServer server;
     private volatile UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
@@ -74,6 +81,10 @@ public final class LlmRouter implements AutoCloseable {
         this.resilience = new Resilience(config.resilience(), events);
         this.prometheus = new PrometheusExport(stats, accounting, pii == null ? PiiAudit.OFF : pii.audit, resilience,
                 () -> upstream);
+        this.adminAuth = new ClientAuth(config.adminToken());
+        this.hosts = new HostGuard(config.host(), this::port);
+        admin.add("GET", "/metrics", this::scrape);
+        admin.add("GET", "/iron/metrics", this::scrape);
         LedgerStore store = accounting.store();
         if (store == null) {
             recent = new RecentEvents();
@@ -133,7 +144,9 @@ public final class LlmRouter implements AutoCloseable {
                         .setSoTimeout(Timeout.of(config.resilience().timeouts().total().plusSeconds(60)))
                         .build())
                 .setIOSessionDecorator(hangups)
-                .setRequestRouter((request, ctx) -> () -> new ProxyExchange(context))
+                .setRequestRouter((request, ctx) -> admin.serves(RouteResolver.pathOf(request.getPath()))
+                        ? () -> new AdminExchange(admin, hosts, adminAuth, context.ids.next())
+                        : () -> new ProxyExchange(context))
                 .create();
         try {
             s.start();
@@ -195,6 +208,16 @@ public final class LlmRouter implements AutoCloseable {
             closed = true;
             accounting.close();
         }
+    }
+
+    private AdminReply scrape(AdminRequest r) {
+        PrometheusExport.Scrape scrape = prometheus.scrape(r.header("Accept"));
+        return AdminReply.bytes(200, scrape.contentType(), scrape.body());
+    }
+
+    /** The router's own endpoints: other parts of the engine (the runtime, the feeds) add theirs here. */
+    public AdminRoutes adminRoutes() {
+        return admin;
     }
 
     // ---- budget and metrics ----------------------------------------------------------------------

@@ -181,11 +181,6 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             respond(200, router.health.json(), ContentType.APPLICATION_JSON);
             return;
         }
-        if (request.route.kind() == Route.Kind.METRICS) {
-            PrometheusExport.Scrape scrape = router.prometheus.scrape(request.header("Accept"));
-            respond(200, scrape.body(), ContentType.parse(scrape.contentType()));
-            return;
-        }
         request.body = body == null ? null : body.toByteArray();
         body = null;
         ErrorReply reply = RequestStages.run(router.stages.body, request);
@@ -600,7 +595,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             return; // the connection failed before a request head
         }
         Route.Kind kind = request.route.kind();
-        if (kind == Route.Kind.HEALTH || kind == Route.Kind.METRICS) {
+        if (kind == Route.Kind.HEALTH) {
             return;
         }
         int ledgerStatus = request.charge == null ? 0 : request.charge.settledStatus();

@@ -5,15 +5,15 @@ import io.ironruntime.provider.Provider;
 /**
  * Where a request goes, as far as its path says.
  *
- * @param kind         proxy, health, metrics or not found
+ * @param kind         proxy, health or not found
  * @param provider     the provider the path points at (for errors too); later the model may override it
  * @param explicit     true when a leading /openai or /anthropic segment chose the provider
  * @param upstreamPath path and query to send upstream (the provider segment removed)
  */
 public record Route(Kind kind, Provider provider, boolean explicit, String upstreamPath) {
 
-    /** METRICS: the Prometheus endpoint, answered by the router itself like HEALTH but token-protected. */
-    public enum Kind { PROXY, HEALTH, METRICS, NOT_FOUND }
+    /** The router's own token-protected endpoints (metrics, REST, feeds) are {@code AdminRoutes}, not routes. */
+    public enum Kind { PROXY, HEALTH, NOT_FOUND }
 
     /**
      * A Claude model moves an OpenAI-format request to Anthropic (which serves an OpenAI-compatible

@@ -24,9 +24,6 @@ public final class RouteResolver {
         if (explicit == null && (path.equals("/") || path.isEmpty() || path.equals("/iron/health"))) {
             return new Route(Route.Kind.HEALTH, Provider.OPENAI, false, path);
         }
-        if (explicit == null && (path.equals("/metrics") || path.equals("/iron/metrics"))) {
-            return new Route(Route.Kind.METRICS, Provider.OPENAI, false, path);
-        }
         boolean v1 = path.equals("/v1") || path.startsWith("/v1/");
         Provider byPath = isSegmentPrefix(path, "/v1/messages") ? Provider.ANTHROPIC : Provider.OPENAI;
         Provider provider = explicit != null ? explicit : byPath;
@@ -34,6 +31,12 @@ public final class RouteResolver {
             return new Route(Route.Kind.NOT_FOUND, provider, explicit != null, path + query);
         }
         return new Route(Route.Kind.PROXY, provider, explicit != null, path + query);
+    }
+
+    /** The path of a request target, without its query. */
+    public static String pathOf(String pathAndQuery) {
+        int q = pathAndQuery == null ? -1 : pathAndQuery.indexOf('?');
+        return q < 0 ? String.valueOf(pathAndQuery) : pathAndQuery.substring(0, q);
     }
 
     /** True when {@code path} is {@code prefix} or starts with {@code prefix + "/"}: whole segments only. */
