@@ -20,7 +20,7 @@ from decimal import Decimal
 from numbers import Real
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from . import _jvm
+from . import _dashboard, _jvm
 from .errors import ConfigurationError, java_errors
 
 _log = logging.getLogger("iron_runtime")
@@ -534,6 +534,7 @@ class LlmRouter:
         self._batch_callbacks: List[Tuple[Callable[[List[Dict[str, Any]]], Any], Optional[frozenset]]] = []
         self._alert_thread: Optional[threading.Thread] = None
         self._closed = False
+        self._launcher_files: List[str] = []  # open_dashboard's redirect pages, deleted at close()
         config: Dict[str, Any] = {
             "api_key": _opt_str("api_key", api_key),
             "server_url": _opt_str("server_url", server_url),
@@ -606,6 +607,7 @@ class LlmRouter:
         self._closed = True
         with java_errors():
             self._bridge.close()
+        _dashboard.remove_files(self._launcher_files)
         thread = self._alert_thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(2 * _ALERT_POLL_MS / 1000 + 1)
@@ -624,6 +626,7 @@ class LlmRouter:
         if bridge is None:
             return
         self._closed = True  # ends the alert thread, if any
+        _dashboard.remove_files(getattr(self, "_launcher_files", []))
         try:
             if _jvm.jvm_running():
                 bridge.close()  # idempotent; also releases what a never-started router holds
@@ -653,6 +656,52 @@ class LlmRouter:
         own provider keys, a random token of its own. Never a provider key.
         """
         return str(self._bridge.adminToken())
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard's link, ``http://127.0.0.1:{port}/iron/dashboard#token=...``.
+
+        It carries :attr:`admin_token` in the fragment, which the browser keeps to itself (never
+        sent to a server, nor in a Referer); the page moves it into the tab's sessionStorage and
+        out of the address bar. Treat the link like the token: it opens this router's API for as
+        long as the router runs.
+        """
+        return str(self._bridge.dashboardUrl())
+
+    def open_dashboard(self, browser: bool = True) -> None:
+        """Print the dashboard's link and, with ``browser=True`` where a graphical browser is
+        available, open it there.
+
+        The printed link carries the router token (see :attr:`dashboard_url`): it is meant for
+        your own terminal or notebook. The browser is started on a small redirect page readable
+        by you only, so the token never appears on a command line; the page is deleted when the
+        router is closed.
+        """
+        if not isinstance(browser, bool):
+            raise TypeError(f"browser must be a bool, not {_type_name(browser)}")
+        if not self.is_running:
+            raise RuntimeError("the router is stopped: start() it, then open its dashboard")
+        url = self.dashboard_url
+        opened = False
+        if browser and _dashboard.can_open_browser():
+            database = self.database_path
+            launcher = _dashboard.open_in_browser(url, os.path.dirname(database) if database else None)
+            if launcher is not None:
+                self._launcher_files.append(launcher)
+                opened = True
+        print(f"iron-runtime dashboard: {url}" + (" (opened in your browser)" if opened else ""), flush=True)
+
+    def _repr_html_(self) -> str:
+        # Jupyter's rich display: the dashboard link and the totals, every value escaped.
+        if self._bridge is None:
+            return "<em>LlmRouter not created</em>"
+        try:
+            running = self.is_running
+            return _dashboard.rich_display(
+                running=running, base_url=self.base_url, dashboard_url=self.dashboard_url if running else None,
+                mode=self.mode, provider=self.provider, metrics=self.metrics())
+        except Exception:
+            return "<em>LlmRouter unavailable</em>"
 
     @property
     def port(self) -> int:

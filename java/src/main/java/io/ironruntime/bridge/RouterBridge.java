@@ -54,6 +54,11 @@ public final class RouterBridge {
         return router.baseUrl();
     }
 
+    /** The dashboard's link, carrying the admin token in its fragment. */
+    public String dashboardUrl() {
+        return router.dashboardUrl();
+    }
+
     /** The token clients present; null in passthrough mode. */
     public String localToken() {
         return router.config().localToken();

@@ -12,6 +12,7 @@ import io.ironruntime.events.EventQuery;
 import io.ironruntime.events.EventQueue;
 import io.ironruntime.events.RecentEvents;
 import io.ironruntime.state.LedgerStore;
+import io.ironruntime.telemetry.DashboardPage;
 import java.sql.SQLException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -85,6 +86,7 @@ public final class LlmRouter implements AutoCloseable {
         this.hosts = new HostGuard(config.host(), this::port);
         admin.add("GET", "/metrics", this::scrape);
         admin.add("GET", "/iron/metrics", this::scrape);
+        admin.addPublic("GET", DashboardPage.PATH, request -> DashboardPage.get().reply());
         LedgerStore store = accounting.store();
         if (store == null) {
             recent = new RecentEvents();
@@ -302,13 +304,23 @@ public final class LlmRouter implements AutoCloseable {
     }
 
     public String baseUrl() {
+        return origin() + "/v1";
+    }
+
+    /** The dashboard's link, signed in with the admin token (in the fragment, which is never sent to a server). */
+    public String dashboardUrl() {
+        return DashboardPage.url(origin(), config.adminToken());
+    }
+
+    /** {@code http://host:port} as clients reach it (a wildcard bind address is reached on 127.0.0.1). */
+    private String origin() {
         String h = config.host();
         if (h.equals("0.0.0.0") || h.equals("::")) {
             h = "127.0.0.1";
         } else if (h.contains(":") && !h.startsWith("[")) {
             h = "[" + h + "]";
         }
-        return "http://" + h + ":" + port() + "/v1";
+        return "http://" + h + ":" + port();
     }
 
     public RouterConfig config() {
