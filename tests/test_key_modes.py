@@ -292,3 +292,33 @@ def test_real_key_never_visible(routers, oai_up, ant_up):
     # upstream answers never carry the router's token either
     resp = raw(r, "POST", "/v1/chat/completions", {"model": "gpt-4o", "messages": MSG})
     assert_no_secret(repr(resp.headers) + resp.text, OPENAI_KEY, ANTHROPIC_KEY)
+
+
+def test_passthrough_routers_protect_their_own_endpoints_with_an_admin_token(routers, oai_up):
+    import urllib.error
+    import urllib.request
+
+    r = mk(routers, openai_base_url=oai_up.origin)
+    assert r.api_key is None
+    token = r.admin_token
+    assert isinstance(token, str) and len(token) >= 16
+    assert token not in (OPENAI_KEY, ANTHROPIC_KEY)
+
+    def scrape(bearer):
+        req = urllib.request.Request("http://127.0.0.1:%d/metrics" % r.port)
+        if bearer:
+            req.add_header("Authorization", "Bearer " + bearer)
+        return urllib.request.urlopen(req, timeout=10)
+
+    for bearer in (None, "sk-client-own-key"):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            scrape(bearer)
+        assert e.value.code == 401
+    assert scrape(token).status == 200
+    # The admin token is not a client token: the proxy still passes the client's own key through.
+    assert chat(r, api_key="sk-client-own-key") == ECHO
+
+
+def test_direct_routers_use_their_client_token_as_admin_token(routers, oai_up):
+    r = mk(routers, provider_key=OPENAI_KEY, openai_base_url=oai_up.origin)
+    assert r.admin_token == r.api_key

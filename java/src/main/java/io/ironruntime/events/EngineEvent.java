@@ -8,14 +8,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Something that happened in the engine, for users and monitoring. The payload is a small JSON
  * object whose fields depend on the type; it never carries a secret or raw PII (types, counts,
- * salted hashes, never values or keys).
+ * salted hashes, never values or keys). Immutable.
  *
- * @param eventId   unique across processes: a random per-process prefix and a sequence number
- * @param agentId   the agent it concerns, or null
- * @param requestId the request it concerns, or null
+ * <p>The id is unique across processes: a random per-process prefix and a sequence number. It is
+ * spelled out only when first read (by a consumer thread), so the publishing I/O thread pays for a
+ * sequence number, not for building a string.
  */
-public record EngineEvent(String eventId, String type, long timestampMs, String agentId, String requestId,
-        ObjectNode payload) {
+public final class EngineEvent {
 
     public static final String ROUTER_STARTED = "router_started";
     public static final String ROUTER_STOPPED = "router_stopped";
@@ -38,24 +37,99 @@ public record EngineEvent(String eventId, String type, long timestampMs, String 
             + "_";
     private static final AtomicLong SEQUENCE = new AtomicLong();
 
+    private final long sequence;
+    /** Null until first read for events made here; set for events read back from the database. */
+    private volatile String eventId;
+    private final String type;
+    private final long timestampMs;
+    private final String agentId;
+    private final String requestId;
+    private final ObjectNode payload;
+
+    /**
+     * An event with a known id (read back from storage).
+     *
+     * @param agentId   the agent it concerns, or null
+     * @param requestId the request it concerns, or null
+     */
+    public EngineEvent(String eventId, String type, long timestampMs, String agentId, String requestId,
+            ObjectNode payload) {
+        this(0, eventId, type, timestampMs, agentId, requestId, payload);
+    }
+
+    private EngineEvent(long sequence, String eventId, String type, long timestampMs, String agentId,
+            String requestId, ObjectNode payload) {
+        this.sequence = sequence;
+        this.eventId = eventId;
+        this.type = type;
+        this.timestampMs = timestampMs;
+        this.agentId = agentId;
+        this.requestId = requestId;
+        this.payload = payload;
+    }
+
     public static EngineEvent of(String type, String agentId, String requestId, ObjectNode payload) {
         return at(System.currentTimeMillis(), type, agentId, requestId, payload);
     }
 
     public static EngineEvent at(long timestampMs, String type, String agentId, String requestId, ObjectNode payload) {
-        return new EngineEvent(ID_PREFIX + Long.toHexString(SEQUENCE.incrementAndGet()), type, timestampMs, agentId,
-                requestId, payload);
+        return new EngineEvent(SEQUENCE.incrementAndGet(), null, type, timestampMs, agentId, requestId, payload);
+    }
+
+    public String eventId() {
+        String id = eventId;
+        if (id == null) {
+            id = ID_PREFIX + Long.toHexString(sequence); // the same string whichever thread builds it first
+            eventId = id;
+        }
+        return id;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    public long timestampMs() {
+        return timestampMs;
+    }
+
+    public String agentId() {
+        return agentId;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public ObjectNode payload() {
+        return payload;
     }
 
     /** The flat JSON form users see: the envelope fields with the payload's fields beside them. */
     public ObjectNode toJson() {
         ObjectNode o = Json.MAPPER.createObjectNode();
-        o.put("event_id", eventId);
+        o.put("event_id", eventId());
         o.put("type", type);
         o.put("timestamp_ms", timestampMs);
         o.put("agent_id", agentId);
         o.put("request_id", requestId);
         o.setAll(payload);
         return o;
+    }
+
+    /** Events are the same when their ids are (an id is never reused). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof EngineEvent e && eventId().equals(e.eventId());
+    }
+
+    @Override
+    public int hashCode() {
+        return eventId().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "EngineEvent[" + eventId() + " " + type + " at " + timestampMs + "]";
     }
 }
