@@ -15,7 +15,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class AdminRoutes {
     private final CopyOnWriteArrayList<Entry> entries = new CopyOnWriteArrayList<>();
 
-    private record Entry(String method, String[] segments, boolean isPublic, AdminHandler handler) {
+    private record Entry(String method, String pattern, String[] segments, boolean isPublic, AdminHandler handler) {
+    }
+
+    /** A registered route as written: {@code GET /iron/api/agents/{agent_id}}. */
+    public record Route(String method, String pattern, boolean isPublic) {
     }
 
     /** What a request resolves to: a handler, or why there is none. */
@@ -39,7 +43,16 @@ public final class AdminRoutes {
         if (!pattern.startsWith("/")) {
             throw new IllegalArgumentException("a route pattern starts with '/': " + pattern);
         }
-        entries.add(new Entry(method, split(pattern), isPublic, handler));
+        entries.add(new Entry(method, pattern, split(pattern), isPublic, handler));
+    }
+
+    /** Every route so far, in the order added (for checks that must cover each one, like the token's). */
+    public List<Route> routes() {
+        List<Route> out = new ArrayList<>();
+        for (Entry e : entries) {
+            out.add(new Route(e.method, e.pattern, e.isPublic));
+        }
+        return out;
     }
 
     /** True when some route has this path, whatever its method: such paths are answered here, not proxied. */

@@ -11,9 +11,9 @@ import io.ironruntime.events.EngineEvent;
 import io.ironruntime.router.AgentAccount;
 import io.ironruntime.router.LlmRouter;
 import io.ironruntime.state.AgentRow;
-import io.ironruntime.state.AgentTotals;
 import io.ironruntime.state.LedgerStore;
 import io.ironruntime.state.StoreRow;
+import io.ironruntime.telemetry.RecordedAgents;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.SQLException;
@@ -58,6 +58,8 @@ public final class AgentRuntime implements AutoCloseable {
     private final Thread shutdownHook;
     /** Kills the agents' groups if this process dies without shutting down; null when it could not start. */
     private final GroupReaper reaper;
+    /** What the router's REST endpoints see and do of this runtime's agents. */
+    private final RuntimeControl control = new RuntimeControl(this);
     private boolean shutDown;
 
     /** A runtime with a router of its own, built from {@code config.router()} and started now. */
@@ -116,6 +118,7 @@ public final class AgentRuntime implements AutoCloseable {
         }
         this.shutdownHook = new Thread(this::killAll, "iron-agent-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
+        router.attachAgentControl(control);
     }
 
     private static RouterConfig requireRouterConfig(RuntimeConfig config) {
@@ -190,6 +193,31 @@ public final class AgentRuntime implements AutoCloseable {
         return agent(agentId).stop(timeout, null);
     }
 
+    /**
+     * Starts stopping the agent without waiting (for a caller on a thread that must not block): its
+     * status is {@code stopping} when this returns; SIGTERM, and SIGKILL after the stop timeout, follow
+     * on a thread of the runtime.
+     *
+     * @throws AgentStateException when it is stopping or has ended, or the runtime is shutting down
+     */
+    void stopLater(SupervisedAgent a) {
+        synchronized (this) {
+            if (shutDown) { // shutdown stops every agent itself; the stopper may already be gone
+                throw new AgentStateException("the runtime is shutting down: agent " + a.id + " is being stopped with it");
+            }
+            AgentProcess p = a.beginStop(null);
+            if (p != null) {
+                stopper.execute(() -> {
+                    try {
+                        p.stop(config.stopTimeout());
+                    } catch (RuntimeException e) {
+                        LOG.warn("stopping agent {} failed: {}", a.id, e.getMessage());
+                    }
+                });
+            }
+        }
+    }
+
     /** The agent's final exit code, or null when it is still going after {@code timeout} (null: wait for ever). */
     public Integer waitAgent(String agentId, Duration timeout) throws InterruptedException {
         return agent(agentId).await(timeout);
@@ -216,8 +244,7 @@ public final class AgentRuntime implements AutoCloseable {
             return null;
         }
         try {
-            AgentRow row = store.agent(agentId);
-            return row == null ? null : recorded(row, store.totals(agentId));
+            return RecordedAgents.one(store, agentId);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read agent " + agentId + " from " + store + ": " + e.getMessage(), e);
         }
@@ -228,27 +255,28 @@ public final class AgentRuntime implements AutoCloseable {
      * with their final spend), newest first.
      */
     public List<ObjectNode> listAgents() {
+        List<ObjectNode> out = ownAgents();
+        if (store != null) {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            out.forEach(a -> seen.add(a.get("agent_id").asText()));
+            try {
+                out.addAll(RecordedAgents.list(store, seen));
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot read the agents from the database: " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    /** The agents this runtime started, newest first. */
+    List<ObjectNode> ownAgents() {
         List<SupervisedAgent> live;
         synchronized (this) {
             live = new ArrayList<>(agents.values());
         }
         List<ObjectNode> out = new ArrayList<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
         for (int i = live.size() - 1; i >= 0; i--) {
             out.add(live.get(i).metrics());
-            seen.add(live.get(i).id);
-        }
-        if (store != null) {
-            try {
-                Map<String, AgentTotals> totals = store.totalsByAgent();
-                for (AgentRow row : store.agents()) {
-                    if (!seen.contains(row.agentId())) {
-                        out.add(recorded(row, totals.getOrDefault(row.agentId(), AgentTotals.none(row.agentId()))));
-                    }
-                }
-            } catch (SQLException e) {
-                throw new IllegalStateException("cannot read the agents from the database: " + e.getMessage(), e);
-            }
         }
         return out;
     }
@@ -270,8 +298,10 @@ public final class AgentRuntime implements AutoCloseable {
                     try {
                         a.stop(config.stopTimeout(), "the runtime shut down");
                     } catch (AgentStateException e) {
-                        // it ended meanwhile
+                        // it ended meanwhile, or a stop without waiting (the REST API's) is under way: wait for it
+                        a.await(config.stopTimeout().plusSeconds(15));
                     }
+                    return null;
                 }));
             }
         }
@@ -285,6 +315,7 @@ public final class AgentRuntime implements AutoCloseable {
                 LOG.warn("stopping an agent failed: {}", e.getCause().toString());
             }
         }
+        router.detachAgentControl(control);
         timers.shutdownNow();
         stopper.shutdown();
         if (reaper != null) {
@@ -363,11 +394,13 @@ public final class AgentRuntime implements AutoCloseable {
 
     // ---- internals ------------------------------------------------------------------------------------
 
+    /** This runtime's agent of that id, or null. */
+    synchronized SupervisedAgent find(String agentId) {
+        return agents.get(agentId);
+    }
+
     private SupervisedAgent agent(String agentId) {
-        SupervisedAgent a;
-        synchronized (this) {
-            a = agents.get(agentId);
-        }
+        SupervisedAgent a = find(agentId);
         if (a == null) {
             throw new AgentNotFoundException(agentId);
         }
@@ -407,12 +440,6 @@ public final class AgentRuntime implements AutoCloseable {
     private Path logFile(String agentId) {
         Path db = router.config().budget().database();
         return db == null ? null : db.resolveSibling("agents").resolve(agentId + ".log");
-    }
-
-    private static ObjectNode recorded(AgentRow row, AgentTotals t) {
-        ObjectNode o = AgentMetrics.recorded(row, t).toJson();
-        o.put("runtime_id", row.runtimeId());
-        return o;
     }
 
     private static String randomToken() {

@@ -7,6 +7,7 @@ import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.router.AgentAccount;
 import io.ironruntime.state.AgentRow;
 import io.ironruntime.state.AgentStatusRow;
+import io.ironruntime.telemetry.AgentMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -175,6 +176,21 @@ final class SupervisedAgent {
      * @return the exit code
      */
     int stop(Duration grace, String reason) {
+        AgentProcess p = beginStop(reason);
+        if (p != null) {
+            p.stop(grace);
+        }
+        return awaitEnd(grace.plusSeconds(15));
+    }
+
+    /**
+     * Marks the stop (the status is {@code stopping}, or {@code stopped} between runs); returns the
+     * process to signal, or null when there is none (yet).
+     *
+     * @param reason why, for the record (null for a stop the user asked for)
+     * @throws AgentStateException when it is stopping or has ended already
+     */
+    AgentProcess beginStop(String reason) {
         AgentProcess p;
         synchronized (this) {
             if (status.ended() || stopRequested) {
@@ -191,20 +207,13 @@ final class SupervisedAgent {
                     pendingRestart.cancel(false);
                 }
                 finish(AgentStatus.STOPPED, stopReason);
-                return exitCode == null ? -1 : exitCode;
+                return null;
             }
-            if (status == AgentStatus.STARTING) { // run() sees the request once the process exists
-                record(AgentStatus.STOPPING, stopReason);
-                p = null;
-            } else {
-                record(AgentStatus.STOPPING, stopReason);
-                p = process;
-            }
+            // While starting, run() sees the request once the process exists and signals it itself.
+            p = status == AgentStatus.STARTING ? null : process;
+            record(AgentStatus.STOPPING, stopReason);
         }
-        if (p != null) {
-            p.stop(grace);
-        }
-        return awaitEnd(grace.plusSeconds(15));
+        return p;
     }
 
     /** The final exit code, waiting up to {@code timeout} (null: for ever); null when it is still going. */

@@ -140,13 +140,19 @@ final class AdminExchange implements AsyncServerExchangeHandler, StreamSink {
                 match.pathParams(), requestId);
         try {
             return match.handler().handle(request);
-        } catch (IllegalArgumentException e) {
-            return AdminReply.error(400, "invalid_request", e.getMessage());
         } catch (Exception e) {
-            LOG.warn("admin endpoint {} {} failed ({})", method, path, e.toString());
-            return AdminReply.error(500, "internal_error", "The router could not answer " + path + ": "
-                    + e.getClass().getSimpleName());
+            return failure(method, path, e);
         }
+    }
+
+    /** A handler's exception as a reply: its message for bad input (400), only its class otherwise. */
+    private static AdminReply failure(String method, String path, Throwable e) {
+        if (e instanceof IllegalArgumentException) {
+            return AdminReply.error(400, "invalid_request", e.getMessage());
+        }
+        LOG.warn("admin endpoint {} {} failed ({})", method, path, e.toString());
+        return AdminReply.error(500, "internal_error", "The router could not answer " + path + ": "
+                + e.getClass().getSimpleName());
     }
 
     private AdminReply checkToken(Map<String, String> headers, Map<String, String> query, String method) {
@@ -164,6 +170,10 @@ final class AdminExchange implements AsyncServerExchangeHandler, StreamSink {
     }
 
     private void send(AdminReply reply) throws HttpException, IOException {
+        if (reply.later() != null) {
+            reply.later().whenComplete(this::sendLater);
+            return;
+        }
         BasicHttpResponse response = new BasicHttpResponse(reply.status());
         response.addHeader(RouterContext.REQUEST_ID_HEADER, requestId);
         response.addHeader("Content-Type", reply.contentType());
@@ -186,6 +196,21 @@ final class AdminExchange implements AsyncServerExchangeHandler, StreamSink {
         }
         outputEnd = true;
         wake();
+    }
+
+    /** A deferred reply is ready (on the thread that completed it): sent unless the client left meanwhile. */
+    private synchronized void sendLater(AdminReply reply, Throwable failure) {
+        if (released) {
+            return;
+        }
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        try {
+            send(cause != null ? failure(head.getMethod(), AdminRequest.splitQuery(head.getPath()).getKey(), cause)
+                    : reply);
+        } catch (HttpException | IOException | RuntimeException e) {
+            LOG.debug("could not send a deferred admin reply ({})", e.toString());
+        }
     }
 
     // ---- StreamSink: called by the feed's thread ----------------------------------------------------

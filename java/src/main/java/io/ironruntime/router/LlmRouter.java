@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.admin.AdminReply;
 import io.ironruntime.admin.AdminRequest;
 import io.ironruntime.admin.AdminRoutes;
+import io.ironruntime.admin.AdminWorkers;
 import io.ironruntime.config.RouterConfig;
 import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.events.EngineEvent;
@@ -59,6 +60,10 @@ public final class LlmRouter implements AutoCloseable {
     private final PrometheusExport prometheus;
     /** The router's own endpoints (metrics, REST, feeds, dashboard), behind the admin token. */
     private final AdminRoutes admin = new AdminRoutes();
+    /** Where admin endpoints that read the database run (never the I/O threads). */
+    private final AdminWorkers adminWorkers = new AdminWorkers("iron-admin");
+    /** The agents of the runtimes attached to this router, for the REST endpoints. */
+    private final AgentsApi agentsApi = new AgentsApi(this::store);
     private final ClientAuth adminAuth;
     private final HostGuard hosts;
     private HttpAsyncServer server;
@@ -66,6 +71,8 @@ public final class LlmRouter implements AutoCloseable {
     /** Bound port; read by every request's Host check, so volatile. */
     private volatile int port;
     private volatile boolean running;
+    /** When the current (or last) run started, ms since the epoch; 0 before the first. */
+    private volatile long startedAtMs;
     private boolean closed;
 
     public LlmRouter(RouterConfig config) {
@@ -86,6 +93,7 @@ public final class LlmRouter implements AutoCloseable {
         this.hosts = new HostGuard(config.host(), this::port);
         admin.add("GET", "/metrics", this::scrape);
         admin.add("GET", "/iron/metrics", this::scrape);
+        RestApi.register(admin, adminWorkers, this, agentsApi);
         admin.addPublic("GET", DashboardPage.PATH, request -> DashboardPage.get().reply());
         LedgerStore store = accounting.store();
         if (store == null) {
@@ -121,6 +129,7 @@ public final class LlmRouter implements AutoCloseable {
             bind(0); // the previous run's port was taken meanwhile: any free port will do
         }
         running = true;
+        startedAtMs = System.currentTimeMillis();
         ObjectNode p = io.ironruntime.Json.MAPPER.createObjectNode();
         p.put("host", config.host());
         p.put("port", port);
@@ -208,6 +217,7 @@ public final class LlmRouter implements AutoCloseable {
         stop();
         if (!closed) {
             closed = true;
+            adminWorkers.close();
             accounting.close();
         }
     }
@@ -220,6 +230,18 @@ public final class LlmRouter implements AutoCloseable {
     /** The router's own endpoints: other parts of the engine (the runtime, the feeds) add theirs here. */
     public AdminRoutes adminRoutes() {
         return admin;
+    }
+
+    /**
+     * Lets the REST endpoints list and control a runtime's agents; a runtime attaches itself when it
+     * is made and detaches at shutdown.
+     */
+    public void attachAgentControl(AgentControl control) {
+        agentsApi.attach(control);
+    }
+
+    public void detachAgentControl(AgentControl control) {
+        agentsApi.detach(control);
     }
 
     // ---- budget and metrics ----------------------------------------------------------------------
@@ -296,6 +318,11 @@ public final class LlmRouter implements AutoCloseable {
 
     public boolean isRunning() {
         return running;
+    }
+
+    /** When the current (or last) run started, ms since the epoch; 0 before the first start. */
+    public long startedAtMs() {
+        return startedAtMs;
     }
 
     /** The bound port while running (or of the last run); the configured port before the first start. */

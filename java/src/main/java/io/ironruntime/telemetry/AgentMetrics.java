@@ -1,4 +1,4 @@
-package io.ironruntime.agent;
+package io.ironruntime.telemetry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,7 +21,7 @@ public record AgentMetrics(String agentId, String name, String status, Long pid,
         JsonNode args, String restartPolicy, int maxRestarts) {
 
     /** What the database remembers of an agent of this or an earlier runtime. */
-    static AgentMetrics recorded(AgentRow row, AgentTotals t) {
+    public static AgentMetrics recorded(AgentRow row, AgentTotals t) {
         return new AgentMetrics(row.agentId(), row.name(), row.status(), row.pid(), row.exitCode(), row.restarts(),
                 t.spentPicos(), 0, row.budgetLimitPicos(), t.requests(), t.inputTokens(), t.outputTokens(),
                 t.piiDetections(), row.startedAtMs(), row.endedAtMs(), row.lastError(), row.script(),
