@@ -89,6 +89,7 @@ def value_of(driver, element_id):
 
 
 def open_page(driver, url):
+    driver.get("about:blank")  # a fresh document: from the page itself, only the fragment would change
     driver.get(url)
     wait_for(lambda: driver.execute_script("return document.readyState") == "complete", WAIT, "the page to load")
 
@@ -180,17 +181,26 @@ def engine_requests(router):
     return {e["request_id"]: e for e in events}
 
 
-def page_matches_router(driver, router):
-    """None when the page's headline numbers equal ``router.metrics()``, else what differs."""
-    m = router.metrics()
-    expected = {
-        "requests-total": "{:,}".format(m["requests"]),
-        "budget-spent": usd(m["budget_spent"]),
-        "budget-limit": usd(m["budget_limit"]),
-        "pii-total": "{:,}".format(m["pii_detections"]),
-    }
-    shown = {k: text_of(driver, k) for k in expected}
-    return None if shown == expected else (shown, expected)
+def wait_for_router_numbers(driver, router):
+    """Waits until the page's headline numbers equal ``router.metrics()`` (read again each time)."""
+    last = []
+
+    def same():
+        m = router.metrics()
+        expected = {
+            "requests-total": "{:,}".format(m["requests"]),
+            "budget-spent": usd(m["budget_spent"]),
+            "budget-limit": usd(m["budget_limit"]),
+            "pii-total": "{:,}".format(m["pii_detections"]),
+        }
+        shown = {k: text_of(driver, k) for k in expected}
+        last[:] = [shown, expected]
+        return shown == expected
+
+    try:
+        wait_for(same, WAIT, "the page to show router.metrics()")
+    except AssertionError:
+        raise AssertionError("the page shows %r, the router says %r" % tuple(last)) from None
 
 
 def row_cells(row):
@@ -232,7 +242,7 @@ def test_the_page_shows_the_routers_numbers(browser, scene):
     assert "#" not in browser.current_url and router.admin_token not in browser.current_url
     assert browser.execute_script("return window.sessionStorage.length") == 1
 
-    wait_for(lambda: page_matches_router(browser, router) is None, WAIT, "the page to show router.metrics()")
+    wait_for_router_numbers(browser, router)
     m = router.metrics()
     assert text_of(browser, "budget-limit") == "$5.00"
     assert float(value_of(browser, "budget-spent")) == m["budget_spent"]  # the same number, not just its text
@@ -300,7 +310,7 @@ def test_a_request_made_after_loading_arrives_live(browser, scene):
     # The first row is the newest.
     first = q(browser, 'tr[data-testid="request"]')[0]
     assert first.get_attribute("data-request-id") == rid
-    wait_for(lambda: page_matches_router(browser, router) is None, WAIT, "the totals to follow")
+    wait_for_router_numbers(browser, router)
     assert int(browser.find_element("id", "feed-state").get_attribute("data-events")) >= 1
 
 
@@ -357,7 +367,8 @@ def test_without_a_token_the_page_asks_for_one_and_shows_nothing(browser, scene)
     form = q(browser, "#login")[0]
     assert form.is_displayed()
     assert not q(browser, "#dashboard")[0].is_displayed()
-    assert text_of(browser, "requests-total") == "—" and not q(browser, 'tr[data-testid="request"]')
+    shown = q(browser, "#requests-total")[0].get_attribute("textContent")  # .text is empty while hidden
+    assert shown == "—" and not q(browser, 'tr[data-testid="request"]')
     fetched = browser.execute_script(
         "return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
     assert not [u for u in fetched if "/iron/api" in u or "/iron/events" in u], fetched
@@ -372,10 +383,22 @@ def test_without_a_token_the_page_asks_for_one_and_shows_nothing(browser, scene)
     field.send_keys(router.admin_token)
     q(browser, "#token-submit")[0].click()
     wait_for(lambda: q(browser, "#dashboard")[0].is_displayed(), WAIT, "the dashboard after the right token")
-    wait_for(lambda: page_matches_router(browser, router) is None, WAIT, "the numbers")
+    wait_for_router_numbers(browser, router)
     # The 401 of the wrong token is the only error the browser saw.
     errors = console_errors(browser)
     assert all("401" in e["message"] for e in errors), errors
+
+
+def test_the_link_opened_over_the_token_form_signs_in(browser, scene):
+    """Following the link in a tab that shows the page changes only the fragment: no reload."""
+    open_page(browser, scene.origin + "/iron/dashboard")
+    browser.execute_script("window.sessionStorage.clear()")
+    open_page(browser, scene.origin + "/iron/dashboard")
+    assert q(browser, "#login")[0].is_displayed()
+    browser.execute_script("window.location.hash = arguments[0]", scene.router.dashboard_url.split("#", 1)[1])
+    wait_for(lambda: q(browser, "#dashboard")[0].is_displayed(), WAIT, "the dashboard")
+    wait_for_router_numbers(browser, scene.router)
+    assert "#" not in browser.current_url
 
 
 def test_the_page_loads_nothing_from_outside(browser, scene):
@@ -388,7 +411,7 @@ def test_the_page_loads_nothing_from_outside(browser, scene):
     assert "url(" not in r.text and "@import" not in r.text
 
     open_page(browser, scene.router.dashboard_url)
-    wait_for(lambda: page_matches_router(browser, scene.router) is None, WAIT, "the numbers")
+    wait_for_router_numbers(browser, scene.router)
     entries = browser.execute_script(
         "return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
     assert entries, "the page read the API"
