@@ -90,7 +90,7 @@ public final class Main {
             throw new ConfigException(usage());
         }
         ObjectNode s = JSON.createObjectNode();
-        CommandArgs.walk(args, 1, new CommandArgs.Visitor() {
+        CommandArgs.walk(args, 1, RouterFlags.SWITCHES, new CommandArgs.Visitor() {
             @Override
             public void flag(String flag, String value) {
                 switch (flag) {
@@ -154,7 +154,8 @@ public final class Main {
                 "                           [--pii-scope request|response|both] [--pii-region CC]",
                 "                           [--first-byte-timeout S] [--idle-timeout S] [--total-timeout S]",
                 "                           [--max-retries N] [--circuit-breaker on|off] [--rpm N] [--tpm N]",
-                "                           [--max-in-flight N] [--queue-timeout S]",
+                "                           [--max-in-flight N] [--queue-timeout S] [--event-retention-days N]",
+                "                           [--verbose] [--log-level debug|info|warning|error|off]",
                 "keys come from the environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, or IC_TOKEN with IC_SERVER;",
                 "IRON_RUNTIME_TOKEN fixes the token clients present (default: a new random one each start)");
     }

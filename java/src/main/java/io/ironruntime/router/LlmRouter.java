@@ -12,6 +12,7 @@ import io.ironruntime.events.EventQuery;
 import io.ironruntime.events.EventQueue;
 import io.ironruntime.events.RecentEvents;
 import io.ironruntime.state.LedgerStore;
+import io.ironruntime.telemetry.EngineLogging;
 import java.sql.SQLException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -19,7 +20,9 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.hc.core5.http.HttpResponseInterceptor;
 import org.apache.hc.core5.http.URIScheme;
+import org.apache.hc.core5.http.impl.HttpProcessors;
 import org.apache.hc.core5.http.impl.bootstrap.AsyncServerBootstrap;
 import org.apache.hc.core5.http.impl.bootstrap.HttpAsyncServer;
 import org.apache.hc.core5.io.CloseMode;
@@ -60,6 +63,10 @@ public final class LlmRouter implements AutoCloseable {
     private final AdminRoutes admin = new AdminRoutes();
     private final ClientAuth adminAuth;
     private final HostGuard hosts;
+    /** One line per finished request ({@code verbose}); null without it. */
+    private final RequestLog requestLog;
+    /** This router's say in the engine's log level, given back at close. */
+    private final EngineLogging.Hold logLevel;
     private HttpAsyncServer server;
     private volatile UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
@@ -85,6 +92,7 @@ public final class LlmRouter implements AutoCloseable {
         this.hosts = new HostGuard(config.host(), this::port);
         admin.add("GET", "/metrics", this::scrape);
         admin.add("GET", "/iron/metrics", this::scrape);
+        admin.add("GET", "/iron/api/requests", new RequestsEndpoint(accounting));
         LedgerStore store = accounting.store();
         if (store == null) {
             recent = new RecentEvents();
@@ -100,6 +108,8 @@ public final class LlmRouter implements AutoCloseable {
                         + " (" + e.getMessage() + ")", e);
             }
         }
+        this.logLevel = EngineLogging.hold(config.logLevel());
+        this.requestLog = config.verbose() ? new RequestLog(RequestLog.CAPACITY) : null;
     }
 
     public synchronized void start() {
@@ -133,7 +143,7 @@ public final class LlmRouter implements AutoCloseable {
         ClientHangups hangups = new ClientHangups();
         resilience.start();
         RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups, accounting, pii,
-                resilience, prometheus);
+                resilience, prometheus, requestLog);
         HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
                 .setIOReactorConfig(IOReactorConfig.custom()
                         .setIoThreadCount(RouterContext.IO_THREADS_PER_REACTOR)
@@ -144,6 +154,12 @@ public final class LlmRouter implements AutoCloseable {
                         .setSoTimeout(Timeout.of(config.resilience().timeouts().total().plusSeconds(60)))
                         .build())
                 .setIOSessionDecorator(hangups)
+                // Replies HttpCore writes itself (a malformed request, 431, 505) get an id too.
+                .setHttpProcessor(HttpProcessors.customServer(null).addLast((HttpResponseInterceptor) (response, entity, ctx) -> {
+                    if (!response.containsHeader(RouterContext.REQUEST_ID_HEADER)) {
+                        response.addHeader(RouterContext.REQUEST_ID_HEADER, context.ids.next());
+                    }
+                }).build())
                 .setRequestRouter((request, ctx) -> admin.serves(RouteResolver.pathOf(request.getPath()))
                         ? () -> new AdminExchange(admin, hosts, adminAuth, context.ids.next())
                         : () -> new ProxyExchange(context))
@@ -207,6 +223,10 @@ public final class LlmRouter implements AutoCloseable {
         if (!closed) {
             closed = true;
             accounting.close();
+            if (requestLog != null) {
+                requestLog.close();
+            }
+            logLevel.close();
         }
     }
 
@@ -243,6 +263,7 @@ public final class LlmRouter implements AutoCloseable {
         resilience.addTo(o);
         UpstreamClient client = upstream;
         o.put("upstream_connections", client == null ? 0 : client.openConnections());
+        o.put("request_log_dropped", requestLog == null ? 0 : requestLog.dropped());
         return o;
     }
 
