@@ -6,6 +6,7 @@ Each run listens on a real port in front of the fake upstream, prints its banner
 freeing its port. Bad flags give exit status 2 and one ``iron-runtime: error:`` line.
 """
 
+import json
 import os
 import queue
 import re
@@ -233,7 +234,12 @@ def test_python_cli_version_needs_no_java():
     (["--server-url", "ftp://x"], {"IC_TOKEN": IC_TOKEN}, ["server_url", "ftp://x"]),
     (["--budget", "-5"], {}, ["budget", "negative"]),
     (["--budget-id", " "], {}, ["budget_id"]),
-], ids=["port-99999", "server-url-ftp-without-token", "server-url-ftp-with-token", "budget-negative", "budget-id-blank"])
+    (["--event-retention-days", "0"], {}, ["event_retention_days", "0"]),
+    (["--event-retention-days", "week"], {}, ["--event-retention-days", "week"]),
+    (["--log-level", "loud"], {}, ["--log-level", "loud"]),
+    (["--verbose=yes"], {}, ["--verbose"]),
+], ids=["port-99999", "server-url-ftp-without-token", "server-url-ftp-with-token", "budget-negative", "budget-id-blank",
+        "retention-0", "retention-week", "log-level-loud", "verbose-with-value"])
 def test_python_cli_bad_input(flags, env, words):
     port_flags = [] if "--port" in flags else ["--port", str(free_port())]
     proc = run_to_end([sys.executable, "-m", "iron_runtime", "router"] + port_flags + flags,
@@ -312,11 +318,63 @@ def assert_bad_input_rejected(proc, words) -> None:
     (["--server-url", "ftp://x"], {"IC_TOKEN": IC_TOKEN}, ["server_url", "ftp://x"]),
     (["--budget", "lots"], {}, ["budget", "dollars"]),
     (["--unknown-model", "maybe"], {}, ["unknown_model"]),
-], ids=["port-nope", "port-99999", "server-url-ftp", "budget-lots", "unknown-model-maybe"])
+    (["--event-retention-days", "0"], {}, ["event_retention_days", "0"]),
+    (["--event-retention-days", "week"], {}, ["--event-retention-days", "week"]),
+    (["--log-level", "loud"], {}, ["log_level", "loud"]),
+    (["--verbose=yes"], {}, ["--verbose"]),
+], ids=["port-nope", "port-99999", "server-url-ftp", "budget-lots", "unknown-model-maybe", "retention-0",
+        "retention-week", "log-level-loud", "verbose-with-value"])
 def test_java_cli_bad_input(flags, env, words):
     port_flags = [] if "--port" in flags else ["--port", str(free_port())]
     proc = run_to_end(java_cli() + ["router"] + port_flags + flags, child_env(OPENAI_API_KEY=REAL_KEY, **env))
     assert_bad_input_rejected(proc, words)
+
+
+@pytest.mark.parametrize("cli", ["java", "python"])
+def test_cli_verbose_logs_each_request_as_a_json_line(oai_up, tmp_path, cli):
+    argv = java_cli() if cli == "java" else [sys.executable, "-m", "iron_runtime"]
+    port = free_port()
+    child = Child(argv + ["router", "--port", str(port), "--openai-base-url", oai_up.origin, "--verbose",
+                          "--event-retention-days", "3", "--state-dir", str(tmp_path)],
+                  child_env(OPENAI_API_KEY=REAL_KEY))
+    try:
+        base_url = child.wait_for_line(r"^iron-runtime router listening on (\S+)$").group(1)
+        token = child.banner_value("client token: ")
+        assert ask(base_url, token) == ECHO
+        deadline = time.monotonic() + 20
+        while not child.stderr_lines and time.monotonic() < deadline:
+            time.sleep(0.02)
+        rc, _ = child.stop(signal.SIGTERM)
+        assert rc in (0, 128 + signal.SIGTERM), child.output()
+        assert len(child.stderr_lines) == 1, child.output()
+        line = json.loads(child.stderr_lines[0])
+        assert line["status"] == 200 and line["model"] == "gpt-4o" and line["outcome"] == "completed"
+        assert line["trace_id"] == oai_up.last.headers.get("traceparent").split("-")[1]
+        assert_no_secret(child.output().replace("client token: " + token, ""), REAL_KEY)
+        assert token not in "\n".join(child.stderr_lines)
+    finally:
+        child.kill()
+
+
+@pytest.mark.parametrize("cli", ["java", "python"])
+def test_cli_log_level_info_reports_start_and_stop(tmp_path, cli):
+    """At info the engine's own lines appear, the last one written as the router stops on SIGTERM."""
+    argv = java_cli() if cli == "java" else [sys.executable, "-m", "iron_runtime"]
+    port = free_port()
+    child = Child(argv + ["router", "--port", str(port), "--log-level", "info", "--state-dir", str(tmp_path)],
+                  child_env(OPENAI_API_KEY=REAL_KEY))
+    try:
+        child.wait_for_line(r"^iron-runtime router listening on ")
+        rc, _ = child.stop(signal.SIGTERM)
+        assert rc in (0, 128 + signal.SIGTERM), child.output()
+        err = "\n".join(child.stderr_lines)
+        assert re.search(r"^\S+ INFO LlmRouter - iron-runtime router listening on http://127\.0\.0\.1:%d/v1 " % port,
+                         err, re.M), child.output()
+        assert re.search(r"^\S+ INFO LlmRouter - iron-runtime router on port %d stopped$" % port, err, re.M), \
+            child.output()
+        assert_no_secret(child.output(), REAL_KEY)
+    finally:
+        child.kill()
 
 
 def test_java_cli_version_matches_package():

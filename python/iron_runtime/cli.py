@@ -17,6 +17,9 @@ from . import __version__
 from .errors import ConfigurationError, IronRuntimeError
 
 _PROG = "iron-runtime"
+_LOG_LEVELS = ("debug", "info", "warning", "error", "off")
+# Flags that take no value (every other flag of ``run`` takes one).
+_SWITCHES = ("--verbose",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +69,12 @@ def _add_router_flags(p: argparse.ArgumentParser) -> None:
                    help="which direction is scanned (default both)")
     p.add_argument("--pii-region", metavar="CC", default="US",
                    help="country of phone numbers written without + (default US)")
+    p.add_argument("--event-retention-days", type=int, metavar="N", default=30,
+                   help="days the database keeps engine events (default 30)")
+    p.add_argument("--verbose", action="store_true",
+                   help="log one JSON line per finished request to stderr")
+    p.add_argument("--log-level", choices=_LOG_LEVELS, default="warning", type=str.lower,
+                   help="level of the engine's other messages on stderr (default warning)")
 
 
 def _router_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
@@ -92,6 +101,9 @@ def _router_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
         pii=args.pii,
         pii_scope=args.pii_scope,
         pii_region=args.pii_region,
+        event_retention_days=args.event_retention_days,
+        verbose=args.verbose,
+        log_level=args.log_level,
     )
 
 
@@ -160,13 +172,13 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def _words(args: Sequence[str]) -> List[str]:
-    """The arguments that are not flags or flag values (every flag of ``run`` takes a value)."""
+    """The arguments that are not flags or flag values (every flag of ``run`` but the switches takes a value)."""
     words, skip = [], False
     for a in args:
         if skip:
             skip = False
         elif a.startswith("-") and a != "-":
-            skip = "=" not in a
+            skip = "=" not in a and a not in _SWITCHES
         else:
             words.append(a)
     return words

@@ -442,6 +442,8 @@ class LlmRouter:
         pii_region: str = "US",
         pii_salt: Optional[str] = None,
         event_retention_days: int = 30,
+        verbose: bool = False,
+        log_level: str = "warning",
         start: bool = True,
     ) -> None:
         """Configure the router and, unless ``start=False``, start serving.
@@ -510,6 +512,12 @@ class LlmRouter:
                 characters); by default a random one per router.
             event_retention_days: how many days the database keeps engine events (see
                 :meth:`events`); older ones are deleted at start and about daily. 1 to 3650.
+            verbose: log one JSON line per finished request to stderr (logger
+                ``iron_runtime.requests``): ids, trace, provider, model, status, tokens, cost,
+                latency, PII count; never a key, a token, prompt text or a PII value.
+            log_level: the level of the engine's other messages on stderr: ``"debug"``,
+                ``"info"``, ``"warning"`` (default), ``"error"`` or ``"off"``. The engine is
+                shared by the whole process: the most detailed level of the open routers applies.
             start: start serving now.
 
         Raises:
@@ -525,6 +533,10 @@ class LlmRouter:
             raise TypeError(f"host must be a str, not {_type_name(host)}")
         if not isinstance(persist, bool):
             raise TypeError(f"persist must be a bool, not {_type_name(persist)}")
+        if not isinstance(verbose, bool):
+            raise TypeError(f"verbose must be a bool, not {_type_name(verbose)}")
+        if not isinstance(log_level, str):
+            raise TypeError(f"log_level must be a str such as 'info' or 'warning', not {_type_name(log_level)}")
         if unknown_model not in _UNKNOWN_MODEL:
             if not isinstance(unknown_model, str):
                 raise TypeError(f"unknown_model must be a str, not {_type_name(unknown_model)}")
@@ -572,6 +584,8 @@ class LlmRouter:
             "pii_region": _opt_str("pii_region", pii_region),
             "pii_salt": _opt_str("pii_salt", pii_salt),
             "event_retention_days": _int("event_retention_days", event_retention_days, 1, 3650),
+            "verbose": verbose,
+            "log_level": log_level,
             "env": {name: os.environ[name] for name in _ENV_VARS if name in os.environ},
         }
         config = {k: v for k, v in config.items() if v is not None}

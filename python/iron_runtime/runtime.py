@@ -135,7 +135,8 @@ class Runtime:
     Args:
         budget: the total budget in US dollars of every agent together (the router's budget).
             Only for a runtime that creates its router; a router you pass keeps its own.
-        verbose: log each agent's start, restart and end.
+        verbose: log each agent's start, restart and end; a runtime that creates its router also
+            turns on the router's request log (``LlmRouter(verbose=True)``).
         router: a running :class:`LlmRouter` to use; by default the runtime creates one from
             ``router_kwargs`` (``provider_key=...``, ``pii=...``, ...) and stops it at shutdown.
         on_budget_exhausted: ``"block"`` (default: an agent whose own budget is spent gets 402
@@ -173,6 +174,7 @@ class Runtime:
         }
         if router is None:
             router_kwargs.setdefault("start", True)
+            router_kwargs["verbose"] = verbose
             self._router = LlmRouter(budget=_DEFAULT_BUDGET if budget is _UNSET else budget, **router_kwargs)
             owns = True
         else:

@@ -12,11 +12,15 @@ import java.util.concurrent.Executors;
 
 /**
  * A provider on loopback (JDK HttpServer) whose {@code /v1/chat/completions} answers every call with the
- * same JSON body, recording the Authorization header each call carried.
+ * same JSON body, recording the Authorization header each call carried and its trace headers. Statuses
+ * queued with {@link #failNext} answer the next calls instead (a provider error body, no usage).
  */
 public final class FixedReplyProvider implements AutoCloseable {
     private final HttpServer server;
     private final List<String> authorizations = new CopyOnWriteArrayList<>();
+    private final List<String> traceparents = new CopyOnWriteArrayList<>();
+    private final List<List<String>> tracestates = new CopyOnWriteArrayList<>();
+    private final java.util.Queue<Integer> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public FixedReplyProvider(String reply) {
         byte[] body = reply.getBytes(StandardCharsets.UTF_8);
@@ -32,11 +36,17 @@ public final class FixedReplyProvider implements AutoCloseable {
         }));
         server.createContext("/v1/chat/completions", ex -> {
             authorizations.add(ex.getRequestHeaders().getFirst("Authorization"));
+            traceparents.add(String.valueOf(ex.getRequestHeaders().getFirst("traceparent")));
+            List<String> state = ex.getRequestHeaders().get("tracestate");
+            tracestates.add(state == null ? List.of() : List.copyOf(state));
             ex.getRequestBody().readAllBytes();
+            Integer failure = failures.poll();
+            byte[] answer = failure == null ? body
+                    : "{\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}".getBytes(StandardCharsets.UTF_8);
             ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders(200, body.length);
+            ex.sendResponseHeaders(failure == null ? 200 : failure, answer.length);
             try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
+                out.write(answer);
             }
         });
         server.start();
@@ -49,6 +59,23 @@ public final class FixedReplyProvider implements AutoCloseable {
     /** The Authorization header of each call so far, in order. */
     public List<String> authorizations() {
         return List.copyOf(authorizations);
+    }
+
+    /** The traceparent header of each call so far ("null" when absent). */
+    public List<String> traceparents() {
+        return List.copyOf(traceparents);
+    }
+
+    /** The tracestate headers of each call so far. */
+    public List<List<String>> tracestates() {
+        return List.copyOf(tracestates);
+    }
+
+    /** The next calls answer these statuses (with an error body), in order, before the fixed reply again. */
+    public void failNext(int... statuses) {
+        for (int s : statuses) {
+            failures.add(s);
+        }
     }
 
     public int calls() {

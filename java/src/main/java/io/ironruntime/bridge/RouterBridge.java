@@ -102,6 +102,8 @@ public final class RouterBridge {
         o.put("anthropic_base_url", c.origin(Provider.ANTHROPIC).toString());
         o.put("requests", router.stats().requests());
         o.put("resilience", c.resilience().toString());
+        o.put("verbose", c.verbose());
+        o.put("log_level", c.logLevel().wireName());
         return o.toString();
     }
 

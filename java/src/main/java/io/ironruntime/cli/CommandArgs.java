@@ -3,10 +3,12 @@ package io.ironruntime.cli;
 import io.ironruntime.config.ConfigException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Walks a command's arguments: {@code --flag value} or {@code --flag=value} (every flag takes a
- * value), plain words, and with {@link Visitor#rest} the words after a {@code --}.
+ * Walks a command's arguments: {@code --flag value} or {@code --flag=value}, switches (flags that
+ * take no value, reported with the value {@code "true"}), plain words, and with {@link Visitor#rest}
+ * the words after a {@code --}.
  */
 final class CommandArgs {
     interface Visitor {
@@ -32,7 +34,7 @@ final class CommandArgs {
         return false;
     }
 
-    static void walk(String[] args, int from, Visitor visitor) {
+    static void walk(String[] args, int from, Set<String> switches, Visitor visitor) {
         for (int i = from; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--")) {
@@ -44,7 +46,13 @@ final class CommandArgs {
                 continue;
             }
             int eq = arg.indexOf('=');
-            if (eq > 0) {
+            String name = eq > 0 ? arg.substring(0, eq) : arg;
+            if (switches.contains(name)) {
+                if (eq > 0) {
+                    throw new ConfigException(name + " takes no value");
+                }
+                visitor.flag(name, "true");
+            } else if (eq > 0) {
                 visitor.flag(arg.substring(0, eq), arg.substring(eq + 1));
             } else if (i + 1 < args.length) {
                 visitor.flag(arg, args[++i]);

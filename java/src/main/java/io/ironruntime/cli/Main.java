@@ -14,7 +14,6 @@ import io.ironruntime.router.RouterStartException;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code java -jar iron-runtime.jar router [flags]}: the same proxy as the Python package, for agents
@@ -31,13 +30,21 @@ public final class Main {
         int code = args.length > 0 && args[0].equals("run")
                 ? RunCommand.run(args, System.getenv(), System.out, System.err, RunCommand.Terminal.detect(System.getenv()),
                         StopSignals.install())
-                : run(args, System.getenv(), System.out, System.err);
+                : run(args, System.getenv(), System.out, System.err, StopSignals.install());
         if (code != 0) {
             System.exit(code);
         }
     }
 
     static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+        return run(args, env, out, err, StopSignals.none());
+    }
+
+    /**
+     * @param signals SIGINT/SIGTERM caught: the router then closes before the JVM begins to shut down, so
+     *                its last log lines are written (the JVM resets java.util.logging in its own shutdown hook)
+     */
+    static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err, StopSignals signals) {
         if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
             out.println(usage());
             out.println(RunOptions.usage());
@@ -72,15 +79,21 @@ public final class Main {
             return 1;
         }
         printBanner(router, out);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            router.close(); // flushes the ledger
-            stopped.countDown();
-        }, "iron-runtime-shutdown"));
+        // The backstop when the JVM ends some other way (no signal handlers, System.exit elsewhere).
+        Thread hook = new Thread(router::close, "iron-runtime-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
-            stopped.await();
+            while (signals.received() == null) {
+                Thread.sleep(100);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        router.close(); // flushes the ledger
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down already: the hook finds the router closed
         }
         return 0;
     }
@@ -90,7 +103,7 @@ public final class Main {
             throw new ConfigException(usage());
         }
         ObjectNode s = JSON.createObjectNode();
-        CommandArgs.walk(args, 1, new CommandArgs.Visitor() {
+        CommandArgs.walk(args, 1, RouterFlags.SWITCHES, new CommandArgs.Visitor() {
             @Override
             public void flag(String flag, String value) {
                 switch (flag) {
@@ -154,7 +167,8 @@ public final class Main {
                 "                           [--pii-scope request|response|both] [--pii-region CC]",
                 "                           [--first-byte-timeout S] [--idle-timeout S] [--total-timeout S]",
                 "                           [--max-retries N] [--circuit-breaker on|off] [--rpm N] [--tpm N]",
-                "                           [--max-in-flight N] [--queue-timeout S]",
+                "                           [--max-in-flight N] [--queue-timeout S] [--event-retention-days N]",
+                "                           [--verbose] [--log-level debug|info|warning|error|off]",
                 "keys come from the environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, or IC_TOKEN with IC_SERVER;",
                 "IRON_RUNTIME_TOKEN fixes the token clients present (default: a new random one each start)");
     }

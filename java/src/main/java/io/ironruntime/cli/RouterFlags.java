@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.config.ConfigException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The flags that configure the router, shared by the {@code router} and {@code run} commands: each
@@ -14,6 +15,9 @@ final class RouterFlags {
     /** Read from the environment, never from flags (flags show up in ps). */
     private static final List<String> ENV_NAMES = List.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "IC_TOKEN",
             "IC_SERVER", "IRON_RUNTIME_HOME");
+
+    /** Router flags that take no value. */
+    static final Set<String> SWITCHES = Set.of("--verbose");
 
     private RouterFlags() {
     }
@@ -43,6 +47,9 @@ final class RouterFlags {
             case "--pii" -> s.put("pii", value);
             case "--pii-scope" -> s.put("pii_scope", value);
             case "--pii-region" -> s.put("pii_region", value);
+            case "--event-retention-days" -> s.put("event_retention_days", integer(flag, value));
+            case "--verbose" -> s.put("verbose", true);
+            case "--log-level" -> s.put("log_level", value);
             default -> {
                 return false;
             }

@@ -34,7 +34,7 @@ record RunOptions(RuntimeConfig runtime, AgentSpec agent) {
      */
     static RunOptions parse(String[] args, Map<String, String> env, Path here) {
         Parsed p = new Parsed();
-        CommandArgs.walk(args, 1, p);
+        CommandArgs.walk(args, 1, RouterFlags.SWITCHES, p);
         if (p.script == null) {
             throw new ConfigException("run needs the agent's script: iron-runtime run agent.py [flags] [-- args]");
         }
@@ -53,7 +53,8 @@ record RunOptions(RuntimeConfig runtime, AgentSpec agent) {
             throw new ConfigException("agent script not found: " + script);
         }
         RuntimeConfig runtime = new RuntimeConfig(RouterConfigReader.fromJson(router.toString()),
-                BudgetExhaustedPolicy.parse(p.onBudgetExhausted), p.stopTimeout, p.python, false);
+                BudgetExhaustedPolicy.parse(p.onBudgetExhausted), p.stopTimeout, p.python,
+                router.path("verbose").asBoolean(false)); // --verbose: agents' lifecycle and the request log
         RestartSettings restart = RestartSettings.of(RestartPolicy.parse(p.restart), p.maxRestarts);
         Long budget = p.budget == null ? null : RouterConfigReader.budgetLimit(p.budget);
         AgentSpec agent = new AgentSpec(script, p.agentArgs, null, env, budget, p.name, cwd, null, restart);

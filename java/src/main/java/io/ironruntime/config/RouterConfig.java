@@ -20,6 +20,8 @@ import java.util.Map;
  * @param pii          PII and secret detection and redaction
  * @param resilience   circuit breakers, retries, rate limits, timeouts
  * @param eventRetentionDays how long the database keeps engine events (whole days, at least 1)
+ * @param verbose      log one JSON line per finished request ({@code iron_runtime.requests})
+ * @param logLevel     the level of the engine's other log messages
  */
 public record RouterConfig(
         String host,
@@ -36,7 +38,9 @@ public record RouterConfig(
         BudgetConfig budget,
         PiiConfig pii,
         ResilienceConfig resilience,
-        int eventRetentionDays) {
+        int eventRetentionDays,
+        boolean verbose,
+        LogLevel logLevel) {
 
     public static final long DEFAULT_MAX_REQUEST_BYTES = 32L * 1024 * 1024;
     public static final int DEFAULT_EVENT_RETENTION_DAYS = 30;
@@ -44,8 +48,8 @@ public record RouterConfig(
     public static final int MAX_EVENT_RETENTION_DAYS = 3_650;
 
     public RouterConfig {
-        if (adminToken == null) {
-            throw new IllegalArgumentException("adminToken is required");
+        if (adminToken == null || logLevel == null) {
+            throw new IllegalArgumentException("adminToken and logLevel are required");
         }
         providerKeys = Map.copyOf(providerKeys);
         upstreamOrigins = Map.copyOf(new EnumMap<>(upstreamOrigins));
@@ -71,6 +75,7 @@ public record RouterConfig(
         return "RouterConfig[host=" + host + ", port=" + port + ", mode=" + keyMode.wireName()
                 + ", providers=" + keys + ", serverUrl=" + serverUrl + ", origins=" + upstreamOrigins
                 + ", maxRequestBytes=" + maxRequestBytes + ", " + resilience + ", budgetId=" + budget.budgetId()
-                + ", database=" + budget.database() + ", " + pii + "]";
+                + ", database=" + budget.database() + ", " + pii + ", verbose=" + verbose + ", logLevel="
+                + logLevel.wireName() + "]";
     }
 }

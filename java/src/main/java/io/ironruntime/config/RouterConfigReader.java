@@ -32,7 +32,7 @@ public final class RouterConfigReader {
             "read_timeout", "local_token", "env", "budget", "budget_id", "state_dir", "persist", "pricing_file",
             "custom_pricing", "unknown_model", "budget_alerts", "event_retention_days", "pii", "pii_scope", "pii_patterns", "pii_detectors",
             "pii_region", "pii_salt", "first_byte_timeout", "idle_timeout", "total_timeout", "circuit_breaker",
-            "max_retries", "retry_backoff", "rate_limits", "max_in_flight", "queue_timeout");
+            "max_retries", "retry_backoff", "rate_limits", "max_in_flight", "queue_timeout", "verbose", "log_level");
 
     private RouterConfigReader() {
     }
@@ -89,10 +89,12 @@ public final class RouterConfigReader {
         }
         int eventRetentionDays = (int) s.integer("event_retention_days", RouterConfig.DEFAULT_EVENT_RETENTION_DAYS, 1,
                 RouterConfig.MAX_EVENT_RETENTION_DAYS);
+        boolean verbose = s.bool("verbose", false);
+        LogLevel logLevel = LogLevel.parse(s.text("log_level", LogLevel.WARNING.wireName()));
         return new RouterConfig(host, port, keys.mode, keys.providerKeys, keys.icToken, keys.serverUrl, cacheTtl,
                 origins, maxRequestBytes, localToken, localToken != null ? localToken : newLocalToken(),
                 BudgetSettings.read(s), PiiSettings.read(s), ResilienceSettings.read(s),
-                eventRetentionDays);
+                eventRetentionDays, verbose, logLevel);
     }
 
     private record KeyResolution(KeyMode mode, Map<Provider, String> providerKeys, String icToken, URI serverUrl) {
@@ -311,6 +313,17 @@ public final class RouterConfigReader {
                 throw new ConfigException(label(name) + " must be a string");
             }
             return n.asText();
+        }
+
+        boolean bool(String name, boolean fallback) {
+            JsonNode n = node(name);
+            if (n == null) {
+                return fallback;
+            }
+            if (!n.isBoolean()) {
+                throw new ConfigException(label(name) + " must be true or false");
+            }
+            return n.booleanValue();
         }
 
         long integer(String name, long fallback, long min, long max) {

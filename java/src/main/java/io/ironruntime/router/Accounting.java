@@ -41,6 +41,8 @@ final class Accounting implements AutoCloseable {
     private final BudgetAlerts alerts;
     /** Null when persistence is off. */
     private final LedgerStore store;
+    /** The settled requests {@code GET /iron/api/requests} lists when persistence is off. */
+    final RecentRequests recent = new RecentRequests(RecentRequests.CAPACITY);
     /** What other routers sharing the budget id spent, as far as this ledger counts it already. */
     private long othersCounted;
 
@@ -168,7 +170,7 @@ final class Accounting implements AutoCloseable {
             }
         }
         long outputBound = endpoint.producesOutput() ? outputPerChoice * Math.max(1, choices) : 0;
-        r.charge = new RequestCharge(this, r.id, model, r.provider(), price, requestedTier, estimate,
+        r.charge = new RequestCharge(this, r, model, r.provider(), price, requestedTier, estimate,
                 hold, r.agent, endpoint.producesOutput(), hideUsage, outputBound);
         return null;
     }
@@ -246,8 +248,9 @@ final class Accounting implements AutoCloseable {
     /**
      * @param servedTier the service tier the response says it was processed in (it may differ from the
      *                   one asked for), or null
+     * @return the request's row: in the database (when persistence is on) or the recent requests in memory
      */
-    void settle(RequestCharge c, Usage usage, String servedTier, boolean estimated, int status, String outcome,
+    LedgerRow settle(RequestCharge c, Usage usage, String servedTier, boolean estimated, int status, String outcome,
             long latencyMs) {
         long cost = c.price == null ? 0 : c.price.forTier(servedTier).cost(usage);
         if (outcome.equals("not_answered")) {
@@ -264,41 +267,35 @@ final class Accounting implements AutoCloseable {
             agent.outputTokens.add(usage.outputTokens());
             agents.checkExhausted(agent, false);
         }
+        ProxyRequest r = c.request;
+        LedgerRow row = new LedgerRow(System.currentTimeMillis(), c.requestId, config.budgetId(),
+                agent == null ? null : agent.agentId(), c.provider.wireName(), c.model, usage.inputTokens(),
+                usage.cacheReadTokens(), usage.cacheWriteTokens(), usage.outputTokens(), cost, c.price != null, estimated,
+                status, outcome, latencyMs, Math.max(1, c.attempts()), r.trace.parent().header(), r.piiDetections.get(),
+                r.stream());
         if (store != null) {
-            store.append(new LedgerRow(System.currentTimeMillis(), c.requestId, config.budgetId(),
-                    agent == null ? null : agent.agentId(),
-                    c.provider.wireName(), c.model, usage.inputTokens(), usage.cacheReadTokens(),
-                    usage.cacheWriteTokens(), usage.outputTokens(), cost, c.price != null, estimated, status, outcome,
-                    latencyMs, Math.max(1, c.attempts())));
+            store.append(row);
+        } else {
+            recent.add(row);
         }
-        events.publish(requestEvent(c, usage, cost, estimated, status, outcome, latencyMs));
+        events.publish(requestEvent(row));
         checkAlerts(c.requestId);
+        return row;
     }
 
     /**
      * {@code request_completed}, or {@code request_failed} when the provider answered an error
      * (status 400 or more) or the exchange did not complete (any outcome but {@code completed}:
-     * client_disconnected, upstream_failed, not_answered...). Same fields as the ledger row.
+     * client_disconnected, upstream_failed, not_answered...). The ledger row's facts.
      */
-    static EngineEvent requestEvent(RequestCharge c, Usage usage, long costPicos, boolean estimated, int status,
-            String outcome, long latencyMs) {
+    static EngineEvent requestEvent(LedgerRow row) {
         ObjectNode p = Json.MAPPER.createObjectNode();
-        p.put("provider", c.provider.wireName());
-        p.put("model", c.model);
-        p.put("status", status);
-        p.put("outcome", outcome);
-        p.put("input_tokens", usage.totalInputTokens());
-        p.put("cached_tokens", usage.cacheReadTokens());
-        p.put("output_tokens", usage.outputTokens());
-        p.put("cost", Money.picosToDollars(costPicos));
-        p.put("cost_picos", costPicos);
-        p.put("cost_known", c.price != null);
-        p.put("latency_ms", latencyMs);
-        p.put("attempts", Math.max(1, c.attempts()));
-        p.put("usage_estimated", estimated);
-        boolean failed = status >= 400 || !outcome.equals("completed");
-        return EngineEvent.of(failed ? EngineEvent.REQUEST_FAILED : EngineEvent.REQUEST_COMPLETED,
-                c.agent == null ? null : c.agent.agentId(), c.requestId, p);
+        RequestFacts.write(row, p);
+        p.put("cost_known", row.costKnown());
+        p.put("usage_estimated", row.usageEstimated());
+        boolean failed = row.status() >= 400 || !row.outcome().equals("completed");
+        return EngineEvent.of(failed ? EngineEvent.REQUEST_FAILED : EngineEvent.REQUEST_COMPLETED, row.agentId(),
+                row.requestId(), p);
     }
 
     /**

@@ -17,10 +17,12 @@ final class HeaderPolicy {
      * Request headers that are not passed upstream. Credentials are replaced by the router's own key
      * (unless the client's key is passed through); Accept-Encoding is dropped so the router reads
      * plain bodies (compression buys nothing on loopback and would blind the usage and PII readers).
+     * The trace context is set by {@link RequestTrace}: the client's when valid, else a new one.
      */
     static boolean dropFromRequest(String name, boolean passthroughCredentials) {
         String n = name.toLowerCase(Locale.ROOT);
-        if (HOP_BY_HOP.contains(n) || n.equals("accept-encoding")) {
+        if (HOP_BY_HOP.contains(n) || n.equals("accept-encoding") || n.equals(RequestTrace.TRACEPARENT)
+                || n.equals(RequestTrace.TRACESTATE)) {
             return true;
         }
         return !passthroughCredentials && (n.equals("authorization") || n.equals("x-api-key"));

@@ -14,6 +14,7 @@ import io.ironruntime.events.EventQueue;
 import io.ironruntime.events.RecentEvents;
 import io.ironruntime.state.LedgerStore;
 import io.ironruntime.telemetry.DashboardPage;
+import io.ironruntime.telemetry.EngineLogging;
 import java.sql.SQLException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -21,7 +22,9 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.hc.core5.http.HttpResponseInterceptor;
 import org.apache.hc.core5.http.URIScheme;
+import org.apache.hc.core5.http.impl.HttpProcessors;
 import org.apache.hc.core5.http.impl.bootstrap.AsyncServerBootstrap;
 import org.apache.hc.core5.http.impl.bootstrap.HttpAsyncServer;
 import org.apache.hc.core5.io.CloseMode;
@@ -66,6 +69,10 @@ public final class LlmRouter implements AutoCloseable {
     private final AgentsApi agentsApi = new AgentsApi(this::store);
     private final ClientAuth adminAuth;
     private final HostGuard hosts;
+    /** One line per finished request ({@code verbose}); null without it. */
+    private final RequestLog requestLog;
+    /** This router's say in the engine's log level, given back at close. */
+    private final EngineLogging.Hold logLevel;
     private HttpAsyncServer server;
     private volatile UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
@@ -94,6 +101,7 @@ public final class LlmRouter implements AutoCloseable {
         admin.add("GET", "/metrics", this::scrape);
         admin.add("GET", "/iron/metrics", this::scrape);
         RestApi.register(admin, adminWorkers, this, agentsApi);
+        admin.add("GET", "/iron/api/requests", adminWorkers.offload(new RequestsEndpoint(accounting)));
         admin.addPublic("GET", DashboardPage.PATH, request -> DashboardPage.get().reply());
         LedgerStore store = accounting.store();
         if (store == null) {
@@ -110,6 +118,8 @@ public final class LlmRouter implements AutoCloseable {
                         + " (" + e.getMessage() + ")", e);
             }
         }
+        this.logLevel = EngineLogging.hold(config.logLevel());
+        this.requestLog = config.verbose() ? new RequestLog(RequestLog.CAPACITY) : null;
     }
 
     public synchronized void start() {
@@ -144,7 +154,7 @@ public final class LlmRouter implements AutoCloseable {
         ClientHangups hangups = new ClientHangups();
         resilience.start();
         RouterContext context = new RouterContext(config, this::port, stats, client, observer, hangups, accounting, pii,
-                resilience, prometheus);
+                resilience, prometheus, requestLog);
         HttpAsyncServer s = AsyncServerBootstrap.bootstrap()
                 .setIOReactorConfig(IOReactorConfig.custom()
                         .setIoThreadCount(RouterContext.IO_THREADS_PER_REACTOR)
@@ -155,6 +165,12 @@ public final class LlmRouter implements AutoCloseable {
                         .setSoTimeout(Timeout.of(config.resilience().timeouts().total().plusSeconds(60)))
                         .build())
                 .setIOSessionDecorator(hangups)
+                // Replies HttpCore writes itself (a malformed request, 431, 505) get an id too.
+                .setHttpProcessor(HttpProcessors.customServer(null).addLast((HttpResponseInterceptor) (response, entity, ctx) -> {
+                    if (!response.containsHeader(RouterContext.REQUEST_ID_HEADER)) {
+                        response.addHeader(RouterContext.REQUEST_ID_HEADER, context.ids.next());
+                    }
+                }).build())
                 .setRequestRouter((request, ctx) -> admin.serves(RouteResolver.pathOf(request.getPath()))
                         ? () -> new AdminExchange(admin, hosts, adminAuth, context.ids.next())
                         : () -> new ProxyExchange(context))
@@ -219,6 +235,10 @@ public final class LlmRouter implements AutoCloseable {
             closed = true;
             adminWorkers.close();
             accounting.close();
+            if (requestLog != null) {
+                requestLog.close();
+            }
+            logLevel.close();
         }
     }
 
@@ -267,6 +287,7 @@ public final class LlmRouter implements AutoCloseable {
         resilience.addTo(o);
         UpstreamClient client = upstream;
         o.put("upstream_connections", client == null ? 0 : client.openConnections());
+        o.put("request_log_dropped", requestLog == null ? 0 : requestLog.dropped());
         return o;
     }
 

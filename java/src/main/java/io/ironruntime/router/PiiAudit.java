@@ -52,9 +52,12 @@ final class PiiAudit {
         this.store = store;
     }
 
-    /** @param agent the runtime agent the text came from or goes to, or null */
-    void record(String requestId, AgentAccount agent, String direction, String field, Finding f) {
+    /** One detection in the request {@code r} or its response; counted for the request too. */
+    void record(ProxyRequest r, String direction, String field, Finding f) {
         total.increment();
+        r.piiDetections.incrementAndGet();
+        String requestId = r.id;
+        AgentAccount agent = r.agent;
         String agentId = null;
         if (agent != null) {
             agent.piiDetections.increment();

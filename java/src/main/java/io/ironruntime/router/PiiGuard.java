@@ -95,7 +95,7 @@ final class PiiGuard {
     private byte[] rewriteTree(ProxyRequest r, JsonNode tree, Set<String> found) {
         boolean changed = TextFields.rewriteBody(tree, (path, t, kind) -> redact(t, kind, f -> {
             found.add(f.type());
-            audit.record(r.id, r.agent, "request", path.toString(), f);
+            audit.record(r, "request", path.toString(), f);
         }));
         return changed ? ResponsePii.write(tree).getBytes(StandardCharsets.UTF_8) : null;
     }
@@ -103,14 +103,14 @@ final class PiiGuard {
     private byte[] rewriteText(ProxyRequest r, String text, Set<String> found) {
         String out = redact(text, TextFields.Kind.TEXT, f -> {
             found.add(f.type());
-            audit.record(r.id, r.agent, "request", "body", f);
+            audit.record(r, "request", "body", f);
         });
         return out.equals(text) ? null : out.getBytes(StandardCharsets.UTF_8);
     }
 
     /** The rewriter of one response, or null when responses are not scanned. */
     ResponsePii forResponse(ProxyRequest r) {
-        return config.scansResponses() ? new ResponsePii(this, r.id, r.agent) : null;
+        return config.scansResponses() ? new ResponsePii(this, r) : null;
     }
 
     /** {@code text} redacted whole; each detection goes to {@code sink} (null: not audited again). */

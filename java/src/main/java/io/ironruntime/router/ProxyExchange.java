@@ -8,6 +8,7 @@ import io.ironruntime.provider.SseEvent;
 import io.ironruntime.resilience.Backoff;
 import io.ironruntime.resilience.CircuitBreaker;
 import io.ironruntime.resilience.InFlightGate;
+import io.ironruntime.state.LedgerRow;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -110,6 +111,8 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
 
     // For Prometheus: the status the client got, and the router's own time around the provider call.
     private int answeredStatus;
+    /** The code of the error the router answered itself (for the request log), or null. */
+    private String answeredError;
     /** When the request body was complete. */
     private long bodyDoneNanos;
     /** Since when the router works towards the first provider call (after admission, or after a queued slot came). */
@@ -459,6 +462,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     }
 
     private void respondError(ErrorReply reply) throws HttpException, IOException {
+        answeredError = reply.code();
         router.stats.rejected.increment();
         router.stats.errors.increment();
         respond(reply.status(), ProviderErrors.body(request.provider(), reply), ContentType.APPLICATION_JSON, reply.headers());
@@ -586,7 +590,28 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             router.hangups.doneWaiting(clientAddress, this);
             router.stats.inFlight.decrementAndGet();
             countForPrometheus();
+            logFinished();
         }
+    }
+
+    /** The request log's line: the ledger row when the request was charged, else what the client got. */
+    private void logFinished() {
+        RequestLog log = router.requestLog;
+        if (log == null || request == null || request.route.kind() == Route.Kind.HEALTH) {
+            return;
+        }
+        LedgerRow row = request.charge == null ? null : request.charge.settled();
+        if (row == null) {
+            int status = answeredStatus != 0 ? answeredStatus : 499;
+            String outcome = answeredError != null ? answeredError
+                    : !endSent ? "client_disconnected" : status >= 400 ? "upstream_error" : "completed";
+            Provider provider = request.provider();
+            row = new LedgerRow(System.currentTimeMillis(), request.id, null, request.agentId(),
+                    provider == null ? null : provider.wireName(), request.model(), 0, 0, 0, 0, 0, true, false, status,
+                    outcome, (System.nanoTime() - startNanos) / 1_000_000, attemptsMade, request.trace.parent().header(),
+                    request.piiDetections.get(), request.stream());
+        }
+        log.add(row);
     }
 
     /** Once per exchange, after its charge ended: the request by status, and the router's added time. */

@@ -2,6 +2,8 @@ package io.ironruntime.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ironruntime.provider.Provider;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpRequest;
 
@@ -20,12 +22,17 @@ public final class ProxyRequest {
     RequestCharge charge;
     /** The runtime agent whose token the request presented; null for the router's own token. */
     AgentAccount agent;
+    /** The trace context sent upstream with every attempt and recorded with the request. */
+    final RequestTrace trace;
+    /** PII detections in this request and its response, counted as the guard finds them. */
+    final AtomicInteger piiDetections = new AtomicInteger();
 
     ProxyRequest(String id, HttpRequest head, long declaredLength) {
         this.id = id;
         this.head = head;
         this.declaredLength = declaredLength;
         this.route = RouteResolver.resolve(head.getRequestUri());
+        this.trace = RequestTrace.of(head, ThreadLocalRandom.current());
     }
 
     public String method() {
@@ -48,6 +55,12 @@ public final class ProxyRequest {
     /** The agent the request is attributed to, or null. */
     public String agentId() {
         return agent == null ? null : agent.agentId();
+    }
+
+    /** Whether the body asks for a streamed response ({@code "stream": true}). */
+    public boolean stream() {
+        JsonNode s = json == null ? null : json.get("stream");
+        return s != null && s.isBoolean() && s.booleanValue();
     }
 
     public String model() {

@@ -7,6 +7,7 @@ import io.ironruntime.cost.Usage;
 import io.ironruntime.provider.Provider;
 import io.ironruntime.provider.UsageReader;
 import io.ironruntime.resilience.RateLimiter;
+import io.ironruntime.state.LedgerRow;
 
 /**
  * The money side of one metered request: its reservation, what the response reports, and the one
@@ -26,6 +27,8 @@ import io.ironruntime.resilience.RateLimiter;
  */
 final class RequestCharge {
     private final Accounting accounting;
+    /** The request charged: its trace, stream flag and PII count go into the row at settlement. */
+    final ProxyRequest request;
     final String requestId;
     final String model;
     final Provider provider;
@@ -45,6 +48,8 @@ final class RequestCharge {
     private int status;
     /** The status of the ledger row once settled; 0 while open or when cancelled (no row). */
     private int settledStatus;
+    /** The row of the settlement; null while open or when cancelled. */
+    private LedgerRow settled;
     private boolean closed;
     /** Provider calls made for this request (retries included). */
     private int attempts;
@@ -52,11 +57,12 @@ final class RequestCharge {
     private RateLimiter limiter;
     private long rateTokens;
 
-    RequestCharge(Accounting accounting, String requestId, String model, Provider provider, ModelPrice price,
+    RequestCharge(Accounting accounting, ProxyRequest request, String model, Provider provider, ModelPrice price,
             String requestedTier, RequestEstimate estimate, BudgetHold hold, AgentAccount agent, boolean producesOutput,
             boolean hideUsage, long outputBound) {
         this.accounting = accounting;
-        this.requestId = requestId;
+        this.request = request;
+        this.requestId = request.id;
         this.model = model;
         this.provider = provider;
         this.price = price;
@@ -104,6 +110,11 @@ final class RequestCharge {
         return settledStatus;
     }
 
+    /** The ledger row of the settlement (also kept without a database); null while open or when cancelled. */
+    synchronized LedgerRow settled() {
+        return settled;
+    }
+
     synchronized void responseHead(int httpStatus) {
         this.status = httpStatus;
     }
@@ -126,18 +137,19 @@ final class RequestCharge {
         Usage charged;
         if (status == 0) {
             charged = Usage.NONE;
-            accounting.settle(this, charged, null, false, statusIfNoHead, "not_answered", latencyMs);
+            settled = accounting.settle(this, charged, null, false, statusIfNoHead, "not_answered", latencyMs);
         } else {
             UsageReader reported = meter.usage();
             if (status >= 400) {
                 charged = reported.usage();
-                accounting.settle(this, charged, tier(reported), false, status, "upstream_error", latencyMs);
+                settled = accounting.settle(this, charged, tier(reported), false, status, "upstream_error", latencyMs);
             } else if (complete && reported.hasUsage()) {
                 charged = reported.usage();
-                accounting.settle(this, charged, tier(reported), false, status, "completed", latencyMs);
+                settled = accounting.settle(this, charged, tier(reported), false, status, "completed", latencyMs);
             } else {
                 charged = counted(reported);
-                accounting.settle(this, charged, tier(reported), true, status, complete ? "completed" : outcome, latencyMs);
+                settled = accounting.settle(this, charged, tier(reported), true, status, complete ? "completed" : outcome,
+                        latencyMs);
             }
         }
         correctRate(charged.totalInputTokens() + charged.outputTokens());

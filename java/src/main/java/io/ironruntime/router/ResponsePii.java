@@ -23,9 +23,8 @@ import java.util.function.Consumer;
  */
 final class ResponsePii {
     private final PiiGuard guard;
-    private final String requestId;
-    /** The runtime agent the response goes to, or null. */
-    private final AgentAccount agent;
+    /** The request this response answers: its id, agent and detection count go with each finding. */
+    private final ProxyRequest request;
     private final StreamTexts texts;
     private final ChatChunks chat;
     private final MessagesEvents messages;
@@ -47,10 +46,9 @@ final class ResponsePii {
         }
     }
 
-    ResponsePii(PiiGuard guard, String requestId, AgentAccount agent) {
+    ResponsePii(PiiGuard guard, ProxyRequest request) {
         this.guard = guard;
-        this.requestId = requestId;
-        this.agent = agent;
+        this.request = request;
         this.withholdLogprobs = guard.redactor.mode().rewrites() || guard.blocks();
         this.audited = (path, text, kind) -> guard.redact(text, kind, audit(path.toString()));
         this.texts = new StreamTexts(guard, this::audit);
@@ -185,7 +183,7 @@ final class ResponsePii {
     /** Where the values found at {@code where} go: the audit, and in block mode a refusal. */
     private Consumer<Finding> audit(String where) {
         return f -> {
-            guard.audit.record(requestId, agent, "response", where, f);
+            guard.audit.record(request, "response", where, f);
             if (guard.blocks()) {
                 guard.audit.blockedResponses.increment();
                 throw new Refused(PiiGuard.blocked("The response was withheld: the model's answer contains "

@@ -25,11 +25,14 @@ final class RouterContext {
     final PiiGuard pii;
     final Resilience resilience;
     final PrometheusExport prometheus;
+    /** The request log of {@code verbose=True}; null without it. */
+    final RequestLog requestLog;
 
     RouterContext(RouterConfig config, IntSupplier boundPort, RouterStats stats, UpstreamClient upstream,
             ResponseObserver observer, ClientHangups hangups, Accounting accounting, PiiGuard pii, Resilience resilience,
-            PrometheusExport prometheus) {
+            PrometheusExport prometheus, RequestLog requestLog) {
         this.prometheus = prometheus;
+        this.requestLog = requestLog;
         this.config = config;
         this.stats = stats;
         this.accounting = accounting;

@@ -12,7 +12,8 @@ import org.apache.hc.core5.http.nio.AsyncRequestProducer;
 import org.apache.hc.core5.http.nio.entity.AsyncEntityProducers;
 import org.apache.hc.core5.http.nio.support.BasicRequestProducer;
 
-/** Builds the request sent to the provider: same method, path, query, body and headers, the real key injected. */
+/** Builds the request sent to the provider: same method, path, query, body and headers, the real key
+ * injected, the request's trace context set. */
 final class UpstreamRequests {
     private UpstreamRequests() {
     }
@@ -42,6 +43,7 @@ final class UpstreamRequests {
             upstream.setHeader("anthropic-version", Provider.DEFAULT_ANTHROPIC_VERSION);
         }
         upstream.setHeader("Accept-Encoding", "identity");
+        request.trace.addTo(upstream);
 
         AsyncEntityProducer entity = null;
         if (request.body != null) {

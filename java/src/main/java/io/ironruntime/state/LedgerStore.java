@@ -35,7 +35,8 @@ import org.sqlite.SQLiteConfig;
  *        usage_estimated  -- 1 when the provider reported no usage and the router counted the tokens
  *        status           -- the provider's HTTP status, or 499 / 502 / 504 when it never answered
  *        outcome          -- completed, upstream_error, client_disconnected, upstream_failed, not_answered
- *        latency_ms, attempts)
+ *        latency_ms, attempts,
+ *        traceparent, pii_detections, stream)  -- schema 5: see {@link RequestHistory}
  * budget_totals(budget_id PRIMARY KEY, spent_picos)  -- the sum of each budget's rows, kept with them
  * pii_audit(id INTEGER PRIMARY KEY, ts_ms, request_id, agent_id,
  *        direction        -- request or response
@@ -55,7 +56,7 @@ import org.sqlite.SQLiteConfig;
  * is unbounded: when the disk fails, rows wait in memory and are retried, never dropped.
  */
 public final class LedgerStore implements AutoCloseable {
-    static final int SCHEMA_VERSION = 4;
+    static final int SCHEMA_VERSION = 5;
     /** With events attached the writer looks for them this often: bounds how late an event reaches the file. */
     static final long EVENT_POLL_MILLIS = 100;
     static final long PRUNE_INTERVAL_NANOS = TimeUnit.HOURS.toNanos(24);
@@ -64,8 +65,8 @@ public final class LedgerStore implements AutoCloseable {
     static final long WATCH_MILLIS = 250;
     private static final String INSERT = "INSERT OR IGNORE INTO ledger (ts_ms, request_id, budget_id, agent_id,"
             + " provider, model, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_picos,"
-            + " cost_usd, cost_known, usage_estimated, status, outcome, latency_ms, attempts)"
-            + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+            + " cost_usd, cost_known, usage_estimated, status, outcome, latency_ms, attempts, traceparent, pii_detections,"
+            + " stream) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     private static final String INSERT_AUDIT = "INSERT INTO pii_audit (ts_ms, request_id, agent_id, direction,"
             + " entity_type, action, value_hash, field, start_offset, end_offset) VALUES (?,?,?,?,?,?,?,?,?,?)";
 
@@ -200,6 +201,10 @@ public final class LedgerStore implements AutoCloseable {
                 EventTable.create(s);
                 s.executeUpdate("INSERT INTO schema_version (version) VALUES (4)");
             }
+            if (version < 5) {
+                RequestHistory.addColumns(s);
+                s.executeUpdate("INSERT INTO schema_version (version) VALUES (5)");
+            }
         }
     }
 
@@ -223,6 +228,17 @@ public final class LedgerStore implements AutoCloseable {
         synchronized (db) {
             reopenIfWalReplaced();
             return EventTable.query(connection, q);
+        }
+    }
+
+    /**
+     * The newest {@code limit} ledger rows of the file (every router writing it), newest first; only the
+     * agent's when {@code agentId} is not null. Rows still queued for the writer are not among them.
+     */
+    public List<LedgerRow> newestRequests(int limit, String agentId) throws SQLException {
+        synchronized (db) {
+            reopenIfWalReplaced();
+            return RequestHistory.newest(connection, limit, agentId);
         }
     }
 
@@ -578,6 +594,13 @@ public final class LedgerStore implements AutoCloseable {
         p.setString(16, r.outcome());
         p.setLong(17, r.latencyMs());
         p.setInt(18, r.attempts());
+        p.setString(19, r.traceparent());
+        p.setInt(20, r.piiDetections());
+        if (r.stream() == null) {
+            p.setNull(21, java.sql.Types.INTEGER);
+        } else {
+            p.setInt(21, r.stream() ? 1 : 0);
+        }
     }
 
     private static void bind(PreparedStatement p, PiiAuditRow a) throws SQLException {

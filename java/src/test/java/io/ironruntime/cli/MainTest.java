@@ -53,6 +53,35 @@ class MainTest {
     }
 
     @Test
+    void loggingAndRetentionFlagsBecomeSettings() {
+        ObjectNode s = Main.settings(new String[] {"router", "--verbose", "--event-retention-days", "7",
+                "--log-level=debug"}, Map.of());
+        assertEquals(true, s.get("verbose").asBoolean());
+        assertEquals(7, s.get("event_retention_days").asInt());
+        io.ironruntime.config.RouterConfig c = io.ironruntime.config.RouterConfigReader.fromJson(s.toString());
+        assertTrue(c.verbose());
+        assertEquals(io.ironruntime.config.LogLevel.DEBUG, c.logLevel());
+        assertEquals(7, c.eventRetentionDays());
+        assertFalse(Main.settings(new String[] {"router"}, Map.of()).has("verbose"));
+    }
+
+    @Test
+    void badLoggingAndRetentionFlagsAreOneLineAndExitCodeTwo() {
+        String[][] cases = {
+            {"--event-retention-days", "0", "iron-runtime: error: event_retention_days must be between 1 and 3650, got 0\n"},
+            {"--event-retention-days", "week", "iron-runtime: error: --event-retention-days must be a whole number, got 'week'\n"},
+            {"--log-level", "loud", "iron-runtime: error: log_level must be 'debug', 'info', 'warning', 'error' or 'off', got 'loud'\n"},
+            {"--verbose=yes", null, "iron-runtime: error: --verbose takes no value\n"},
+        };
+        for (String[] c : cases) {
+            err.reset();
+            String[] args = c[1] == null ? new String[] {"router", c[0]} : new String[] {"router", c[0], c[1]};
+            assertEquals(2, run(Map.of(), args), String.join(" ", args));
+            assertEquals(c[2], err.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void badInputIsOneClearLineAndExitCodeTwo() {
         assertEquals(2, run(Map.of(), "router", "--port", "eighty"));
         String text = err.toString(StandardCharsets.UTF_8);
@@ -130,6 +159,11 @@ class MainTest {
         assertEquals(java.util.List.of(), o.agent().args());
         RunOptions dashed = RunOptions.parse(new String[] {"run", "--budget", "1", "--", "agent.py", "a"}, KEYS, dir);
         assertEquals(java.util.List.of("a"), dashed.agent().args(), "run [flags] -- agent.py args");
+        assertFalse(o.runtime().verbose());
+        RunOptions verbose = RunOptions.parse(new String[] {"run", "--verbose", "agent.py", "a"}, KEYS, dir);
+        assertEquals(java.util.List.of("a"), verbose.agent().args(), "--verbose takes no value: agent.py is the script");
+        assertTrue(verbose.runtime().verbose(), "agents' lifecycle");
+        assertTrue(verbose.runtime().router().verbose(), "and the request log");
     }
 
     @Test

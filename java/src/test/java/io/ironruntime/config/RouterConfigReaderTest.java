@@ -27,6 +27,20 @@ class RouterConfigReaderTest {
         assertEquals("https://api.anthropic.com", c.origin(Provider.ANTHROPIC).toString());
         assertEquals(32L * 1024 * 1024, c.maxRequestBytes());
         assertEquals(io.ironruntime.config.ResilienceConfig.DEFAULTS, c.resilience());
+        assertFalse(c.verbose());
+        assertEquals(LogLevel.WARNING, c.logLevel());
+    }
+
+    @Test
+    void verboseAndLogLevelAreCheckedOnce() {
+        RouterConfig c = RouterConfigReader.fromJson("{\"verbose\":true,\"log_level\":\"INFO\"}");
+        assertTrue(c.verbose());
+        assertEquals(LogLevel.INFO, c.logLevel(), "any case");
+        assertEquals(LogLevel.WARNING, RouterConfigReader.fromJson("{\"log_level\":\"warn\"}").logLevel());
+        assertEquals(LogLevel.OFF, RouterConfigReader.fromJson("{\"log_level\":\"off\"}").logLevel());
+        assertMessage("verbose must be true or false", "{\"verbose\":\"yes\"}");
+        assertMessage("log_level must be 'debug', 'info', 'warning', 'error' or 'off', got 'loud'", "{\"log_level\":\"loud\"}");
+        assertMessage("log_level must be a string", "{\"log_level\":20}");
     }
 
     @Test

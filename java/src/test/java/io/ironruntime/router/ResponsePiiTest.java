@@ -39,6 +39,11 @@ class ResponsePiiTest {
 
     static final PiiGuard REDACT = guard("{}");
 
+    /** A request whose response is being checked; its detection count is what the ledger row gets. */
+    static ProxyRequest request(String id) {
+        return new ProxyRequest(id, new org.apache.hc.core5.http.message.BasicHttpRequest("POST", "/v1/chat/completions"), 0);
+    }
+
     static String redactedText() {
         return REDACT.redact(TEXT, TextFields.Kind.TEXT, null);
     }
@@ -48,7 +53,7 @@ class ResponsePiiTest {
     }
 
     static List<SseEvent> run(PiiGuard g, List<SseEvent> in) {
-        ResponsePii r = new ResponsePii(g, "req_test", null);
+        ResponsePii r = new ResponsePii(g, request("req_test"));
         List<SseEvent> out = new ArrayList<>();
         for (SseEvent e : in) {
             r.onEvent(e, out::add);
@@ -259,7 +264,8 @@ class ResponsePiiTest {
     @Test
     void blockModeStopsAtTheFirstValueWithNothingOfItEmitted() {
         PiiGuard block = guard("{\"pii\":\"block\"}");
-        ResponsePii r = new ResponsePii(block, "req_b", null);
+        ProxyRequest req = request("req_b");
+        ResponsePii r = new ResponsePii(block, req);
         List<SseEvent> out = new ArrayList<>();
         r.onEvent(chat("{\"content\":\"Write to jane.doe@exa\"}", null), out::add);
         ResponsePii.Refused refused = assertThrows(ResponsePii.Refused.class,
@@ -270,6 +276,7 @@ class ResponsePiiTest {
         assertFalse(refused.reply.message().contains("jane"));
         assertNoLeak(out, "before the block");
         assertEquals(1, block.audit.blockedResponses.sum());
+        assertEquals(1, req.piiDetections.get(), "counted for the request's ledger row and event");
     }
 
     @Test
@@ -294,7 +301,7 @@ class ResponsePiiTest {
         String body = "{\"id\":\"chatcmpl-jane.doe@example.com\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
                 + "\"content\":" + str(TEXT) + ",\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"send\","
                 + "\"arguments\":" + str(ARGS) + "}}]},\"logprobs\":{\"content\":[{\"token\":\"jane\"}]},\"finish_reason\":\"stop\"}]}";
-        ResponsePii r = new ResponsePii(REDACT, "req_body", null);
+        ResponsePii r = new ResponsePii(REDACT, request("req_body"));
         JsonNode out = Json.readOrNull(r.onBody(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         assertEquals("chatcmpl-jane.doe@example.com", out.get("id").asText(), "ids are not text");
         assertEquals(redactedText(), out.at("/choices/0/message/content").asText());
@@ -358,14 +365,14 @@ class ResponsePiiTest {
         assertNotNull(reply, "a request that could not be checked is not sent");
         assertEquals("pii_scan_failed", reply.code());
         assertTrue(reply.message().contains("AB") && reply.message().contains("simplify"), reply.message());
-        ResponsePii resp = new ResponsePii(g, "req_f", null);
+        ResponsePii resp = new ResponsePii(g, request("req_f"));
         List<SseEvent> out = new ArrayList<>();
         ResponsePii.Refused refused = assertThrows(ResponsePii.Refused.class,
                 () -> resp.onEvent(chat("{\"content\":\"" + longText + "\"}", null), out::add));
         assertFalse(refused.blocked);
         assertEquals("pii_scan_failed", refused.reply.code());
         assertTrue(out.isEmpty(), "nothing of the unchecked text was emitted");
-        assertThrows(ResponsePii.Refused.class, () -> new ResponsePii(g, "req_g", null).onBody(
+        assertThrows(ResponsePii.Refused.class, () -> new ResponsePii(g, request("req_g")).onBody(
                 ("{\"choices\":[{\"message\":{\"content\":\"" + longText + "\"}}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 

@@ -32,7 +32,7 @@ class AgentStoreTest {
     static LedgerRow ledger(String requestId, String agentId, long input, long cacheRead, long cacheWrite, long output,
             long costPicos) {
         return new LedgerRow(1L, requestId, null, agentId, "openai", "gpt-4o-mini", input, cacheRead, cacheWrite, output,
-                costPicos, true, false, 200, "completed", 5, 1);
+                costPicos, true, false, 200, "completed", 5, 1, null, 0, false);
     }
 
     static PiiAuditRow detection(String requestId, String agentId) {
@@ -57,7 +57,8 @@ class AgentStoreTest {
             store.append(ledger("old-1", "agent_old", 100, 0, 0, 10, 7_000));
             assertTrue(store.flush(10_000));
         }
-        // Back to what the version 2 code wrote: no agent or event tables, no agent indexes, no version 3 or 4.
+        // Back to what the version 2 code wrote: no agent or event tables, no agent indexes, no versions 3 to 5
+        // (the ledger keeps the version 5 columns: the upgrade adds only what is missing).
         try (Connection c = plain(db); Statement s = c.createStatement()) {
             for (String t : List.of("agents", "agent_status_history", "runtimes", "events")) {
                 s.executeUpdate("DROP TABLE " + t);
@@ -75,8 +76,8 @@ class AgentStoreTest {
             assertTrue(store.flush(10_000));
             assertEquals("agent_new", store.agent("agent_new").agentId());
         }
-        assertEquals("4", one(db, "SELECT MAX(version) FROM schema_version"));
-        assertEquals("1,2,3,4", one(db, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY version)"));
+        assertEquals("5", one(db, "SELECT MAX(version) FROM schema_version"));
+        assertEquals("1,2,3,4,5", one(db, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY version)"));
         assertEquals("1", one(db, "SELECT COUNT(*) FROM ledger"));
         for (String name : List.of("agents", "agent_status_history", "runtimes", "agent_status_history_agent",
                 "ledger_agent", "pii_audit_agent")) {

@@ -23,7 +23,7 @@ class LedgerStoreTest {
 
     static LedgerRow row(String requestId, String budgetId, long costPicos) {
         return new LedgerRow(System.currentTimeMillis(), requestId, budgetId, null, "openai", "gpt-4o-mini",
-                100, 0, 0, 20, costPicos, true, false, 200, "completed", 12, 1);
+                100, 0, 0, 20, costPicos, true, false, 200, "completed", 12, 1, null, 0, false);
     }
 
     private static long[] countAndSum(Path db) throws Exception {
