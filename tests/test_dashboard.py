@@ -246,9 +246,9 @@ def test_the_page_shows_the_routers_numbers(browser, scene):
     m = router.metrics()
     assert text_of(browser, "budget-limit") == "$5.00"
     assert float(value_of(browser, "budget-spent")) == m["budget_spent"]  # the same number, not just its text
-    assert m["budget_spent"] > 0 and m["requests"] >= 7 and m["errors"] == 2
+    assert m["budget_spent"] > 0 and m["requests"] >= 7 and m["errors"] >= 2
     assert text_of(browser, "budget-reserved") == usd(m["budget_reserved"])
-    assert text_of(browser, "requests-errors") == "2"
+    assert text_of(browser, "requests-errors") == "{:,}".format(m["errors"])
 
     # PII by type: the scenario's four e-mail addresses, one bar each type.
     by_type = m["pii_detections_by_type"]
