@@ -91,8 +91,9 @@ class FeedHubTest {
         return EngineEvent.of(EngineEvent.PII_DETECTED, null, "req-" + i, Json.MAPPER.createObjectNode());
     }
 
-    private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
+    /** Polls {@code condition} until true; fails after 30 s (generous: the test machine is shared and noisy). */
+    static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);

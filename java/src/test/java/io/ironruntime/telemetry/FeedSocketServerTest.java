@@ -28,7 +28,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -136,16 +135,6 @@ class FeedSocketServerTest {
         return EngineEvent.of(EngineEvent.REQUEST_COMPLETED, null, "req-" + i, p);
     }
 
-    private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(5);
-        }
-    }
-
     @Test
     void aBearerClientHearsTheStateThenEventsThenHeartbeats() throws Exception {
         Listener l = new Listener();
@@ -168,7 +157,7 @@ class FeedSocketServerTest {
         assertTrue(beat.get("timestamp_ms").asLong() > 0);
         assertEquals(1, feeds.hub().subscribers());
         ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
-        waitFor(() -> feeds.hub().subscribers() == 0, "the subscriber to leave");
+        FeedHubTest.waitFor(() -> feeds.hub().subscribers() == 0, "the subscriber to leave");
         assertEquals(0, feeds.hub().dropped(), "leaving is not being dropped");
         assertEquals(0, feeds.hub().authFailures());
     }
@@ -267,7 +256,7 @@ class FeedSocketServerTest {
                     + "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             assertTrue(readLine(stuck.getInputStream()).startsWith("HTTP/1.1 101"));
-            waitFor(() -> feeds.hub().subscribers() == 2, "both subscribers");
+            FeedHubTest.waitFor(() -> feeds.hub().subscribers() == 2, "both subscribers");
             // From here the stuck client reads nothing: the kernel's buffers fill, then the library's queue.
             String padding = "x".repeat(8 * 1024);
             List<String> expected = new ArrayList<>();
@@ -278,7 +267,7 @@ class FeedSocketServerTest {
                     expected.add("req-" + published);
                 }
                 int target = published;
-                waitFor(() -> feeds.hub().sent() >= 2L * target, "the feed to keep up");
+                FeedHubTest.waitFor(() -> feeds.hub().sent() >= 2L * target, "the feed to keep up");
             }
             assertEquals(1, feeds.hub().dropped(), "the stuck client was cut off");
             assertEquals(1, feeds.hub().subscribers());

@@ -40,16 +40,6 @@ class LiveFeedRouterTest {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private int chat(LlmRouter router) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(router.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + router.config().localToken())
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,"
-                        + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
-                .build();
-        return http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode();
-    }
-
     /** An SSE client: the response's blocks as field maps, read on a thread of its own. */
     static final class SseReader {
         final HttpResponse<Stream<String>> response;
@@ -166,7 +156,7 @@ class LiveFeedRouterTest {
             assertTrue(scrape.contains("iron_feed_subscribers 3.0"), scrape);
             assertTrue(scrape.contains("iron_feed_subscribers_dropped_total 0.0"), scrape);
 
-            assertEquals(200, chat(router));
+            assertEquals(200, FixedReplyProvider.chat(router.baseUrl(), router.config().localToken()));
             Map<String, String> done = all.next("request_completed");
             JsonNode event = Json.MAPPER.readTree(done.get("data"));
             assertEquals("gpt-4o-mini", event.get("model").asText());
@@ -187,11 +177,7 @@ class LiveFeedRouterTest {
             assertNull(router.eventsUrl());
             assertEquals("router_stopped", ws.next("router_stopped").get("type").asText());
             assertEquals(1001, ws.closed.get(20, TimeUnit.SECONDS).code());
-            long deadline = System.nanoTime() + 20_000_000_000L;
-            while (!(all.ended && some.ended) && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertTrue(all.ended && some.ended, "the SSE streams end with the router");
+            FeedHubTest.waitFor(() -> all.ended && some.ended, "the SSE streams to end with the router");
             assertEquals(0, router.metrics().get("feed_subscribers").asInt());
             router.start();
             assertEquals(url, router.eventsUrl(), "a restart keeps the WebSocket URL");
