@@ -18,6 +18,14 @@ public interface FeedClient {
      */
     boolean send(FeedMessage message);
 
+    /**
+     * Hands what {@link #send} held back to the socket, once per round: a transport that batches
+     * (SSE: one write per round instead of one per message) does it here. False as for {@link #send}.
+     */
+    default boolean flush() {
+        return true;
+    }
+
     /** Ends the connection for {@code why}; the client is no longer the hub's. */
     void close(Close why);
 }

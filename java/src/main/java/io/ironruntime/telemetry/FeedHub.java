@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -47,6 +48,9 @@ public final class FeedHub {
     private final LongAdder sent = new LongAdder();
     private final LongAdder authFailures = new LongAdder();
     private ScheduledThreadPoolExecutor thread;
+    /** The periodic rounds and heartbeats: scheduled only while someone listens, so an idle router pays nothing. */
+    private ScheduledFuture<?> rounds;
+    private ScheduledFuture<?> beats;
 
     /** Reused by the feed thread only. */
     private final List<EngineEvent> batch = new ArrayList<>();
@@ -83,9 +87,34 @@ public final class FeedHub {
             return th;
         });
         t.setRemoveOnCancelPolicy(true);
-        t.scheduleWithFixedDelay(() -> guarded(this::dispatch), ROUND_MILLIS, ROUND_MILLIS, TimeUnit.MILLISECONDS);
-        t.scheduleAtFixedRate(() -> guarded(this::heartbeat), heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
         thread = t;
+        if (!subscriptions.isEmpty()) {
+            resume();
+        }
+    }
+
+    /** Call with the lock held and the thread running. */
+    private void resume() {
+        rounds = thread.scheduleWithFixedDelay(() -> {
+            guarded(this::dispatch);
+            pauseIfIdle();
+        }, ROUND_MILLIS, ROUND_MILLIS, TimeUnit.MILLISECONDS);
+        beats = thread.scheduleAtFixedRate(() -> guarded(this::heartbeat), heartbeatMillis, heartbeatMillis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void pauseIfIdle() {
+        if (subscriptions.isEmpty() && rounds != null) {
+            rounds.cancel(false);
+            beats.cancel(false);
+            rounds = null;
+            beats = null;
+        }
+    }
+
+    /** True while no rounds are scheduled (nobody listens, or the hub is stopped). */
+    synchronized boolean idle() {
+        return rounds == null;
     }
 
     /**
@@ -97,6 +126,8 @@ public final class FeedHub {
         synchronized (this) {
             t = thread;
             thread = null;
+            rounds = null;
+            beats = null;
         }
         if (t == null) {
             return;
@@ -123,7 +154,12 @@ public final class FeedHub {
      */
     public Subscription subscribe(String name, FeedFilter filter, FeedClient client) {
         Subscription s = new Subscription(bus.subscribe(name, queueCapacity), filter, client);
-        subscriptions.add(s);
+        synchronized (this) {
+            subscriptions.add(s);
+            if (thread != null && rounds == null) {
+                resume();
+            }
+        }
         return s;
     }
 
@@ -162,6 +198,7 @@ public final class FeedHub {
                 return;
             }
         }
+        // A round's messages leave together at its end (flush), so a socket hears of them once.
         batch.clear();
         s.queue.drainTo(batch, MAX_BATCH);
         if (s.queue.dropped() > 0) {
@@ -177,9 +214,10 @@ public final class FeedHub {
             }
             changed |= FeedProtocol.changesRouterState(e);
         }
-        if (changed && s.filter.accepts(FeedProtocol.STATE_UPDATE)) {
-            deliver(s, snapshot());
+        if (changed && s.filter.accepts(FeedProtocol.STATE_UPDATE) && !deliver(s, snapshot())) {
+            return;
         }
+        flush(s);
     }
 
     /** The router's snapshot, taken at most once per round. */
@@ -194,8 +232,8 @@ public final class FeedHub {
     void heartbeat() {
         FeedMessage beat = FeedProtocol.heartbeat(System.currentTimeMillis());
         for (Subscription s : subscriptions) {
-            if (!s.closed && s.greeted) {
-                deliver(s, beat);
+            if (!s.closed && s.greeted && deliver(s, beat)) {
+                flush(s);
             }
         }
     }
@@ -211,6 +249,12 @@ public final class FeedHub {
         }
         end(s, FeedClient.Close.TOO_SLOW, true);
         return false;
+    }
+
+    private void flush(Subscription s) {
+        if (!s.closed && !s.client.flush()) {
+            end(s, FeedClient.Close.TOO_SLOW, true);
+        }
     }
 
     /** The hub ends {@code s}: counted as dropped when it was cut off rather than left or stopped. */

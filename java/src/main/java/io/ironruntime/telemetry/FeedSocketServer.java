@@ -41,6 +41,8 @@ final class FeedSocketServer extends WebSocketServer {
     static final int CLOSE_AUTH_TIMEOUT = 4408;
     /** Bytes queued for a client that does not read, past which it is cut off (as the SSE stream's bound). */
     static final long MAX_QUEUED_BYTES = 1 << 20;
+    /** A server frame's header, at most (no mask). */
+    static final int FRAME_HEADER = 10;
     /** Clients only ever send a token: a larger frame closes the connection (1009). */
     static final int MAX_INBOUND_FRAME = 16 * 1024;
 
@@ -226,9 +228,16 @@ final class FeedSocketServer extends WebSocketServer {
         return n;
     }
 
-    /** An authenticated connection as a hub subscriber. */
+    /** An authenticated connection as a hub subscriber. Used by the feed thread only. */
     private static final class Client implements FeedClient {
         private final WebSocket conn;
+        /**
+         * At least the bytes queued for the socket: the last exact count plus what was sent since
+         * (three bytes a character at most in UTF-8; draining only lowers the real figure). Recounting
+         * walks the library's queue, so it happens when this bound passes the limit, not per message:
+         * for a client that reads, the queue is then nearly empty and the walk short.
+         */
+        private long queuedAtMost;
 
         Client(WebSocket conn) {
             this.conn = conn;
@@ -239,14 +248,18 @@ final class FeedSocketServer extends WebSocketServer {
             if (!conn.isOpen()) {
                 return true; // closing: its onClose ends the subscription
             }
-            if (queuedBytes(conn) > MAX_QUEUED_BYTES) {
-                return false;
+            if (queuedAtMost > MAX_QUEUED_BYTES) {
+                queuedAtMost = queuedBytes(conn);
+                if (queuedAtMost > MAX_QUEUED_BYTES) {
+                    return false;
+                }
             }
             try {
                 conn.send(message.json());
             } catch (WebsocketNotConnectedException e) {
-                // closed meanwhile: same as above
+                return true; // closed meanwhile: same as above
             }
+            queuedAtMost += 3L * message.json().length() + FRAME_HEADER;
             return true;
         }
 

@@ -36,6 +36,8 @@ public final class SseFeed implements AdminHandler {
         private boolean closed;
         /** The {@code id:} of the next block; feed thread only. */
         private long nextId = 1;
+        /** This round's blocks, written at its end; feed thread only. */
+        private final java.io.ByteArrayOutputStream round = new java.io.ByteArrayOutputStream();
 
         Stream(FeedFilter filter) {
             this.filter = filter;
@@ -63,7 +65,19 @@ public final class SseFeed implements AdminHandler {
 
         @Override
         public boolean send(FeedMessage message) {
-            return sink.write(SseFrames.event(nextId++, message.type(), message.json()));
+            round.writeBytes(SseFrames.event(nextId++, message.type(), message.json()));
+            return true;
+        }
+
+        /** One write (one wake-up of the server's I/O thread) per round, however many messages it had. */
+        @Override
+        public boolean flush() {
+            if (round.size() == 0) {
+                return true;
+            }
+            byte[] chunk = round.toByteArray();
+            round.reset();
+            return sink.write(chunk);
         }
 
         @Override

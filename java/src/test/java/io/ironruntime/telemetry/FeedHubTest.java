@@ -207,6 +207,22 @@ class FeedHubTest {
     }
 
     @Test
+    void theFeedThreadRunsOnlyWhileSomeoneListens() throws Exception {
+        hub(60_000, 100).start();
+        assertTrue(hub.idle(), "no subscriber: no rounds");
+        Client c = new Client(100);
+        FeedHub.Subscription s = hub.subscribe("feed-test", FeedFilter.ALL, c);
+        assertFalse(hub.idle());
+        waitFor(() -> !c.got.isEmpty(), "the greeting");
+        s.close();
+        waitFor(hub::idle, "the rounds to pause");
+        Client next = new Client(100);
+        hub.subscribe("feed-test", FeedFilter.ALL, next);
+        bus.publish(pii(1));
+        waitFor(() -> next.types().contains("pii_detected"), "rounds again for a new subscriber");
+    }
+
+    @Test
     void theFeedThreadDeliversHeartbeatsAndStoppingFlushesThenCloses() throws Exception {
         hub(50, 100).start();
         Client c = new Client(Integer.MAX_VALUE);

@@ -1,6 +1,7 @@
 package io.ironruntime.telemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -260,26 +261,26 @@ class FeedSocketServerTest {
             // From here the stuck client reads nothing: the kernel's buffers fill, then the library's queue.
             String padding = "x".repeat(8 * 1024);
             List<String> expected = new ArrayList<>();
+            List<String> got = new ArrayList<>();
             int published = 0;
             while (feeds.hub().dropped() == 0 && published < 10_000) {
-                for (int i = 0; i < 100; i++, published++) {
+                for (int i = 0; i < 50; i++, published++) {
                     bus.publish(completed(published, padding));
                     expected.add("req-" + published);
                 }
-                int target = published;
-                FeedHubTest.waitFor(() -> feeds.hub().sent() >= 2L * target, "the feed to keep up");
+                // The reading client takes each batch before the next: only the stuck one falls behind.
+                while (got.size() < expected.size()) {
+                    JsonNode n = fast.next();
+                    if (n.get("type").asText().equals("request_completed")) {
+                        got.add(n.get("request_id").asText());
+                    }
+                }
             }
             assertEquals(1, feeds.hub().dropped(), "the stuck client was cut off");
             assertEquals(1, feeds.hub().subscribers());
-            List<String> got = new ArrayList<>();
-            while (got.size() < expected.size()) {
-                JsonNode n = fast.next();
-                if (n.get("type").asText().equals("request_completed")) {
-                    got.add(n.get("request_id").asText());
-                }
-            }
+            assertFalse(fast.closed.isDone(), "the reading client stays");
             assertEquals(expected, got, "the reading client received every event, in order");
-            assertTrue(published > 100, "it took more than the first batch to fill the buffers: " + published);
+            assertTrue(published > 50, "it took more than the first batch to fill the buffers: " + published);
         }
     }
 

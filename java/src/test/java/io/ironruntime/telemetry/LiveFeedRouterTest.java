@@ -171,7 +171,7 @@ class LiveFeedRouterTest {
             assertEquals(1100, call.get("data").get("tokens").asInt());
             JsonNode wsEvent = ws.next("request_completed");
             assertEquals(event.get("event_id"), wsEvent.get("event_id"), "the same event on both feeds");
-            assertTrue(router.metrics().get("feed_messages_sent").asLong() >= 9);
+            FeedHubTest.waitFor(() -> router.metrics().get("feed_messages_sent").asLong() == 9, "9 messages counted");
 
             router.stop();
             assertNull(router.eventsUrl());
