@@ -29,6 +29,8 @@
  *   --feeds            also measure a second router with two live-feed subscribers that never read (a
  *                      WebSocket and an SSE stream, opened again whenever the router drops them); the
  *                      plain router has none (issue 7: slow subscribers never slow the proxy)
+ *   --readers          with --feeds: the plain router has two subscribers that read everything, so (h)
+ *                      compares stuck subscribers with healthy ones
  *   --prompt-kb N      pad each request with an N KiB earlier turn (default: a ~260-byte request)
  *   --threads          diagnostics: list the busiest threads at the end
  *   --soak N           diagnostics: after warm-up, load the router alone for N s (attach perf/JFR)
@@ -87,6 +89,7 @@ public final class RouterBench {
         boolean pii;
         boolean resilience;
         boolean feeds;
+        boolean readers;
         boolean threads;
         double soak;
         int promptKb;
@@ -104,6 +107,7 @@ public final class RouterBench {
                     case "--pii" -> o.pii = true;
                     case "--resilience" -> o.resilience = true;
                     case "--feeds" -> o.feeds = true;
+                    case "--readers" -> o.readers = true;
                     case "--threads" -> o.threads = true;
                     case "--soak" -> o.soak = Double.parseDouble(value(args, ++i, a));
                     case "--prompt-kb" -> o.promptKb = Integer.parseInt(value(args, ++i, a));
@@ -187,8 +191,11 @@ public final class RouterBench {
         } else if (o.feeds) {
             LlmRouter watched = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false}"));
             watched.start();
-            stuckFeeds = new StuckFeeds(watched);
+            stuckFeeds = new FeedSubscribers(watched, false);
             stuckFeeds.start();
+            if (o.readers) {
+                new FeedSubscribers(router, true).start();
+            }
             targets.add(new Target("feeds", watched.port(), watched.config().localToken()));
         } else if (o.pii) {
             LlmRouter guarded = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false,\"pii\":\"redact\"}"));
@@ -557,16 +564,17 @@ public final class RouterBench {
             }
             if (o.feeds) {
                 double kept = rps[2] / rps[1];
+                String none = o.readers ? "reading" : "none";
                 System.out.println(String.format(Locale.ROOT, "%-34s %9.0f %9.0f %9s  %-10s %-4s",
-                        "(h) stuck feeds / none req/s", rps[1], rps[2], String.format(Locale.ROOT, "x%.2f", kept), "", ""));
+                        "(h) stuck feeds / " + none + " req/s", rps[1], rps[2], String.format(Locale.ROOT, "x%.2f", kept), "", ""));
                 for (int q : new int[] {50, 99}) {
                     System.out.println(String.format(Locale.ROOT, "%-34s %9.3f %9.3f %9.3f",
-                            "(h) c=1 latency none/stuck p" + q, c1[1].latency.pct(q) / 1e6, c1[2].latency.pct(q) / 1e6,
+                            "(h) c=1 latency " + none + "/stuck p" + q, c1[1].latency.pct(q) / 1e6, c1[2].latency.pct(q) / 1e6,
                             (c1[2].latency.pct(q) - c1[1].latency.pct(q)) / 1e6));
                 }
                 for (int q : new int[] {50, 99}) {
                     System.out.println(String.format(Locale.ROOT, "%-34s %9.3f %9.3f %9.3f",
-                            "(h) per-event delay none/stuck p" + q, stream[1].eventDelay.pct(q) / 1e6,
+                            "(h) per-event " + none + "/stuck p" + q, stream[1].eventDelay.pct(q) / 1e6,
                             stream[2].eventDelay.pct(q) / 1e6,
                             (stream[2].eventDelay.pct(q) - stream[1].eventDelay.pct(q)) / 1e6));
                 }
@@ -1288,26 +1296,29 @@ public final class RouterBench {
     }
 
     /** Set with --feeds: the stuck subscribers of the second router. */
-    static StuckFeeds stuckFeeds;
+    static FeedSubscribers stuckFeeds;
 
     /**
-     * Keeps two live-feed subscribers on a router that never read a byte after their response head: a
-     * WebSocket and an SSE stream, each on a socket with a 4 KiB receive buffer. The router drops them
-     * once their buffers are full; every 100 ms this opens new ones in their place, so the router spends
-     * the whole run feeding, cutting off and admitting stuck clients (the worst case, not a quiet one).
+     * Keeps two live-feed subscribers on a router: a WebSocket and an SSE stream. Stuck ones never read
+     * a byte after their response head, on sockets with a 4 KiB receive buffer: the router drops them
+     * once their buffers are full, and every 100 ms this opens new ones in their place, so the router
+     * spends the whole run feeding, cutting off and admitting stuck clients (the worst case, not a quiet
+     * one). Reading ones drain everything on a thread each, as a dashboard would.
      */
-    static final class StuckFeeds {
+    static final class FeedSubscribers {
         private final LlmRouter router;
+        private final boolean read;
         private final List<Socket> open = new ArrayList<>();
         private int opened;
 
-        StuckFeeds(LlmRouter router) {
+        FeedSubscribers(LlmRouter router, boolean read) {
             this.router = router;
+            this.read = read;
         }
 
         void start() throws IOException {
             reopen();
-            daemon("stuck-feeds", () -> {
+            daemon(read ? "reading-feeds" : "stuck-feeds", () -> {
                 while (true) {
                     LockSupport.parkNanos(100_000_000L);
                     try {
@@ -1328,24 +1339,38 @@ public final class RouterBench {
             open.clear();
             String auth = "Authorization: Bearer " + router.config().adminToken() + "\r\n";
             int wsPort = URI.create(router.eventsUrl()).getPort();
-            open.add(stuck(wsPort, "GET /iron/ws HTTP/1.1\r\nHost: 127.0.0.1:" + wsPort + "\r\nUpgrade: websocket\r\n"
+            open.add(subscribe(wsPort, "GET /iron/ws HTTP/1.1\r\nHost: 127.0.0.1:" + wsPort + "\r\nUpgrade: websocket\r\n"
                     + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                     + auth + "\r\n"));
-            open.add(stuck(router.port(), "GET /iron/events HTTP/1.1\r\nHost: 127.0.0.1:" + router.port() + "\r\n"
+            open.add(subscribe(router.port(), "GET /iron/events HTTP/1.1\r\nHost: 127.0.0.1:" + router.port() + "\r\n"
                     + auth + "\r\n"));
             opened += 2;
         }
 
-        /** Sends {@code head}, reads the status line, and never reads again. */
-        private static Socket stuck(int port, String head) throws IOException {
+        /** Sends {@code head}, reads the status line, then reads on (a reader) or never again (stuck). */
+        private Socket subscribe(int port, String head) throws IOException {
             Socket s = new Socket();
-            s.setReceiveBufferSize(4096);
+            if (!read) {
+                s.setReceiveBufferSize(4096);
+            }
             s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
             s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
             InputStream in = s.getInputStream();
             int c;
             while ((c = in.read()) >= 0 && c != '\n') {
-                // the status line only
+                // the status line
+            }
+            if (read) {
+                daemon("feed-reader", () -> {
+                    byte[] buf = new byte[64 * 1024];
+                    try {
+                        while (in.read(buf) >= 0) {
+                            // a dashboard that keeps up
+                        }
+                    } catch (IOException e) {
+                        // closed
+                    }
+                }).start();
             }
             return s;
         }

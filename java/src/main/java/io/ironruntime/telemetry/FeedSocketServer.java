@@ -15,6 +15,7 @@ import org.java_websocket.drafts.Draft_6455;
 import org.java_websocket.exceptions.InvalidDataException;
 import org.java_websocket.exceptions.WebsocketNotConnectedException;
 import org.java_websocket.framing.CloseFrame;
+import org.java_websocket.framing.TextFrame;
 import org.java_websocket.handshake.ClientHandshake;
 import org.java_websocket.handshake.ServerHandshakeBuilder;
 import org.java_websocket.server.WebSocketServer;
@@ -233,7 +234,7 @@ final class FeedSocketServer extends WebSocketServer {
         private final WebSocket conn;
         /**
          * At least the bytes queued for the socket: the last exact count plus what was sent since
-         * (three bytes a character at most in UTF-8; draining only lowers the real figure). Recounting
+         * (draining only lowers the real figure). Recounting
          * walks the library's queue, so it happens when this bound passes the limit, not per message:
          * for a client that reads, the queue is then nearly empty and the walk short.
          */
@@ -254,12 +255,15 @@ final class FeedSocketServer extends WebSocketServer {
                     return false;
                 }
             }
+            byte[] payload = message.utf8();
+            TextFrame frame = new TextFrame(); // final, unmasked: as send(String) makes it, minus re-encoding
+            frame.setPayload(ByteBuffer.wrap(payload));
             try {
-                conn.send(message.json());
+                conn.sendFrame(frame);
             } catch (WebsocketNotConnectedException e) {
                 return true; // closed meanwhile: same as above
             }
-            queuedAtMost += 3L * message.json().length() + FRAME_HEADER;
+            queuedAtMost += payload.length + FRAME_HEADER;
             return true;
         }
 

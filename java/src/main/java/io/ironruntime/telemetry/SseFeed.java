@@ -65,7 +65,8 @@ public final class SseFeed implements AdminHandler {
 
         @Override
         public boolean send(FeedMessage message) {
-            round.writeBytes(SseFrames.event(nextId++, message.type(), message.json()));
+            round.writeBytes(SseFrames.id(nextId++));
+            round.writeBytes(message.sseBody());
             return true;
         }
 

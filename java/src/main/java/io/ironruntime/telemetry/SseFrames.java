@@ -4,20 +4,25 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Server-Sent Events framing: one message is {@code id:}, {@code event:} and {@code data:} lines and a
- * blank line. Pure.
+ * blank line. The id differs per connection, the rest is the same for all: made once per message. Pure.
  */
 public final class SseFrames {
     private SseFrames() {
     }
 
+    /** An event block's first line: its {@code id}, counted per connection. */
+    public static byte[] id(long id) {
+        return ("id: " + id + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
     /**
-     * One event block. A line break inside {@code data} (never in the feed's one-line JSON, but cheap
-     * to honour) becomes another {@code data:} line, which a client joins back with {@code \n}; line
-     * breaks in {@code event} would end the field early, so they are replaced by spaces.
+     * The rest of an event block: {@code event:}, {@code data:} and the blank line. A line break inside
+     * {@code data} (never in the feed's one-line JSON, but cheap to honour) becomes another {@code data:}
+     * line, which a client joins back with {@code \n}; line breaks in {@code event} would end the field
+     * early, so they are replaced by spaces.
      */
-    public static byte[] event(long id, String event, String data) {
-        StringBuilder b = new StringBuilder(data.length() + event.length() + 40);
-        b.append("id: ").append(id).append('\n');
+    public static byte[] body(String event, String data) {
+        StringBuilder b = new StringBuilder(data.length() + event.length() + 24);
         b.append("event: ").append(oneLine(event)).append('\n');
         int start = 0;
         for (int i = 0; i < data.length(); i++) {

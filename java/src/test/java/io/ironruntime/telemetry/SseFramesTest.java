@@ -1,6 +1,7 @@
 package io.ironruntime.telemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,18 +15,25 @@ class SseFramesTest {
         return new String(b, StandardCharsets.UTF_8);
     }
 
+    private static String block(long id, String event, String data) {
+        return text(SseFrames.id(id)) + text(SseFrames.body(event, data));
+    }
+
     @Test
     void oneBlockPerMessage() {
         assertEquals("id: 7\nevent: request_completed\ndata: {\"type\":\"request_completed\",\"cost\":0.1}\n\n",
-                text(SseFrames.event(7, "request_completed", "{\"type\":\"request_completed\",\"cost\":0.1}")));
+                block(7, "request_completed", "{\"type\":\"request_completed\",\"cost\":0.1}"));
         assertEquals("retry: 3000\n\n", text(SseFrames.retry(3000)));
+        FeedMessage m = new FeedMessage("COST_ALERT", "{\"type\":\"COST_ALERT\"}");
+        assertEquals("event: COST_ALERT\ndata: {\"type\":\"COST_ALERT\"}\n\n", text(m.sseBody()), "made once per message");
+        assertSame(m.sseBody(), m.sseBody());
     }
 
     @Test
     void lineBreaksCannotBreakTheFraming() {
         assertEquals("id: 1\nevent: a b\ndata: x\ndata: y\ndata: z\ndata: \n\n",
-                text(SseFrames.event(1, "a\nb", "x\ny\r\nz\r")));
-        assertEquals("id: 2\nevent: e\ndata: caf\u00e9\n\n", text(SseFrames.event(2, "e", "caf\u00e9")), "UTF-8");
+                block(1, "a\nb", "x\ny\r\nz\r"));
+        assertEquals("id: 2\nevent: e\ndata: caf\u00e9\n\n", block(2, "e", "caf\u00e9"), "UTF-8");
     }
 
     @Test
