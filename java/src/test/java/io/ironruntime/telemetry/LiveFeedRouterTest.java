@@ -179,6 +179,7 @@ class LiveFeedRouterTest {
             assertEquals(1001, ws.closed.get(20, TimeUnit.SECONDS).code());
             FeedHubTest.waitFor(() -> all.ended && some.ended, "the SSE streams to end with the router");
             assertEquals(0, router.metrics().get("feed_subscribers").asInt());
+            assertEquals(0, router.metrics().get("feed_subscribers_dropped").asInt(), "stopping is not dropping");
             router.start();
             assertEquals(url, router.eventsUrl(), "a restart keeps the WebSocket URL");
         }
