@@ -26,6 +26,11 @@
  *   --resilience       also measure a second router with every issue-5 defence engaged (circuit breaker,
  *                      retries, rate limits so high they never refuse); the plain router then runs with
  *                      circuit_breaker=False and max_retries=0 (its in-flight gate and deadlines stay on)
+ *   --feeds            also measure a second router with two live-feed subscribers that never read (a
+ *                      WebSocket and an SSE stream, opened again whenever the router drops them); the
+ *                      plain router has none (issue 7: slow subscribers never slow the proxy)
+ *   --readers          with --feeds: the plain router has two subscribers that read everything, so (h)
+ *                      compares stuck subscribers with healthy ones
  *   --prompt-kb N      pad each request with an N KiB earlier turn (default: a ~260-byte request)
  *   --threads          diagnostics: list the busiest threads at the end
  *   --soak N           diagnostics: after warm-up, load the router alone for N s (attach perf/JFR)
@@ -83,6 +88,8 @@ public final class RouterBench {
         boolean budget;
         boolean pii;
         boolean resilience;
+        boolean feeds;
+        boolean readers;
         boolean threads;
         double soak;
         int promptKb;
@@ -99,6 +106,8 @@ public final class RouterBench {
                     case "--budget" -> o.budget = true;
                     case "--pii" -> o.pii = true;
                     case "--resilience" -> o.resilience = true;
+                    case "--feeds" -> o.feeds = true;
+                    case "--readers" -> o.readers = true;
                     case "--threads" -> o.threads = true;
                     case "--soak" -> o.soak = Double.parseDouble(value(args, ++i, a));
                     case "--prompt-kb" -> o.promptKb = Integer.parseInt(value(args, ++i, a));
@@ -112,7 +121,7 @@ public final class RouterBench {
                     case "-h", "--help" -> {
                         System.out.println("usage: java -cp target/iron-runtime-0.1.0.jar bench/RouterBench.java"
                                 + " [--quick] [--seconds N] [--warmup N] [--concurrency N] [--events N]"
-                                + " [--gap-ms X] [--phase-ms N] [--client raw|jdk] [--baseline] [--prompt-kb N] [--threads] [--soak N]");
+                                + " [--gap-ms X] [--phase-ms N] [--client raw|jdk] [--baseline] [--feeds] [--prompt-kb N] [--threads] [--soak N]");
                         System.exit(0);
                     }
                     default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
@@ -179,6 +188,15 @@ public final class RouterBench {
                     + "\"rate_limits\":{\"rpm\":1000000000,\"tpm\":10000000000}}"));
             defended.start();
             targets.add(new Target("resil", defended.port(), defended.config().localToken()));
+        } else if (o.feeds) {
+            LlmRouter watched = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false}"));
+            watched.start();
+            stuckFeeds = new FeedSubscribers(watched, false);
+            stuckFeeds.start();
+            if (o.readers) {
+                new FeedSubscribers(router, true).start();
+            }
+            targets.add(new Target("feeds", watched.port(), watched.config().localToken()));
         } else if (o.pii) {
             LlmRouter guarded = new LlmRouter(RouterConfigReader.fromJson("{" + common + ",\"persist\":false,\"pii\":\"redact\"}"));
             guarded.start();
@@ -544,6 +562,24 @@ public final class RouterBench {
                             (c1[2].latency.pct(q) - c1[1].latency.pct(q)) / 1e6));
                 }
             }
+            if (o.feeds) {
+                double kept = rps[2] / rps[1];
+                String none = o.readers ? "reading" : "none";
+                System.out.println(String.format(Locale.ROOT, "%-34s %9.0f %9.0f %9s  %-10s %-4s",
+                        "(h) stuck feeds / " + none + " req/s", rps[1], rps[2], String.format(Locale.ROOT, "x%.2f", kept), "", ""));
+                for (int q : new int[] {50, 99}) {
+                    System.out.println(String.format(Locale.ROOT, "%-34s %9.3f %9.3f %9.3f",
+                            "(h) c=1 latency " + none + "/stuck p" + q, c1[1].latency.pct(q) / 1e6, c1[2].latency.pct(q) / 1e6,
+                            (c1[2].latency.pct(q) - c1[1].latency.pct(q)) / 1e6));
+                }
+                for (int q : new int[] {50, 99}) {
+                    System.out.println(String.format(Locale.ROOT, "%-34s %9.3f %9.3f %9.3f",
+                            "(h) per-event " + none + "/stuck p" + q, stream[1].eventDelay.pct(q) / 1e6,
+                            stream[2].eventDelay.pct(q) / 1e6,
+                            (stream[2].eventDelay.pct(q) - stream[1].eventDelay.pct(q)) / 1e6));
+                }
+                System.out.println(stuckFeeds.summary());
+            }
             if (o.pii) {
                 double kept = rps[2] / rps[1];
                 System.out.println(String.format(Locale.ROOT, "%-34s %9.0f %9.0f %9s  %-10s %-4s",
@@ -593,7 +629,7 @@ public final class RouterBench {
             StringBuilder ev = new StringBuilder(String.format(Locale.ROOT,
                     "proxy thread CPU in streams: router %.1f us/event", streamCpu[2] / 1e3
                             / Math.max(1, stream[1].eventDelay.size())));
-            if (o.budget || o.pii || o.resilience) {
+            if (o.budget || o.pii || o.resilience || o.feeds) {
                 // Both routers' threads share names, so their CPU is one group: per request of either.
                 one = new StringBuilder(String.format(Locale.ROOT, "proxy thread CPU at c=1: routers %.1f us/request",
                         c1Cpu[2] / 1e3 / (c1[1].completed + c1[2].completed)));
@@ -1257,6 +1293,94 @@ public final class RouterBench {
         out[out.length - 2] = '\r';
         out[out.length - 1] = '\n';
         return out;
+    }
+
+    /** Set with --feeds: the stuck subscribers of the second router. */
+    static FeedSubscribers stuckFeeds;
+
+    /**
+     * Keeps two live-feed subscribers on a router: a WebSocket and an SSE stream. Stuck ones never read
+     * a byte after their response head, on sockets with a 4 KiB receive buffer: the router drops them
+     * once their buffers are full, and every 100 ms this opens new ones in their place, so the router
+     * spends the whole run feeding, cutting off and admitting stuck clients (the worst case, not a quiet
+     * one). Reading ones drain everything on a thread each, as a dashboard would.
+     */
+    static final class FeedSubscribers {
+        private final LlmRouter router;
+        private final boolean read;
+        private final List<Socket> open = new ArrayList<>();
+        private int opened;
+
+        FeedSubscribers(LlmRouter router, boolean read) {
+            this.router = router;
+            this.read = read;
+        }
+
+        void start() throws IOException {
+            reopen();
+            daemon(read ? "reading-feeds" : "stuck-feeds", () -> {
+                while (true) {
+                    LockSupport.parkNanos(100_000_000L);
+                    try {
+                        if (router.metrics().get("feed_subscribers").asInt() < 2) {
+                            reopen();
+                        }
+                    } catch (IOException e) {
+                        System.err.println("stuck feed subscriber could not connect: " + e);
+                    }
+                }
+            }).start();
+        }
+
+        private synchronized void reopen() throws IOException {
+            for (Socket s : open) {
+                s.close();
+            }
+            open.clear();
+            String auth = "Authorization: Bearer " + router.config().adminToken() + "\r\n";
+            int wsPort = URI.create(router.eventsUrl()).getPort();
+            open.add(subscribe(wsPort, "GET /iron/ws HTTP/1.1\r\nHost: 127.0.0.1:" + wsPort + "\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                    + auth + "\r\n"));
+            open.add(subscribe(router.port(), "GET /iron/events HTTP/1.1\r\nHost: 127.0.0.1:" + router.port() + "\r\n"
+                    + auth + "\r\n"));
+            opened += 2;
+        }
+
+        /** Sends {@code head}, reads the status line, then reads on (a reader) or never again (stuck). */
+        private Socket subscribe(int port, String head) throws IOException {
+            Socket s = new Socket();
+            if (!read) {
+                s.setReceiveBufferSize(4096);
+            }
+            s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = s.getInputStream();
+            int c;
+            while ((c = in.read()) >= 0 && c != '\n') {
+                // the status line
+            }
+            if (read) {
+                daemon("feed-reader", () -> {
+                    byte[] buf = new byte[64 * 1024];
+                    try {
+                        while (in.read(buf) >= 0) {
+                            // a dashboard that keeps up
+                        }
+                    } catch (IOException e) {
+                        // closed
+                    }
+                }).start();
+            }
+            return s;
+        }
+
+        synchronized String summary() {
+            var m = router.metrics(); // a relocated Jackson node: named only through var
+            return String.format(Locale.ROOT, "(h) stuck subscribers opened %d, dropped by the router %d,"
+                    + " feed messages sent %d", opened, m.get("feed_subscribers_dropped").asLong(),
+                    m.get("feed_messages_sent").asLong());
+        }
     }
 
     static Thread daemon(String name, Runnable r) {

@@ -655,6 +655,18 @@ class LlmRouter:
         return str(self._bridge.baseUrl())
 
     @property
+    def events_url(self) -> Optional[str]:
+        """The live feed's WebSocket, ``ws://127.0.0.1:{port}/iron/ws``; None when not running.
+
+        It listens on a second port of the router's host, chosen at start (a restart keeps
+        it when it can). Authenticate with :attr:`admin_token`, as ``Authorization: Bearer``
+        on the handshake or as the first text message; the same messages come as
+        Server-Sent Events from ``GET /iron/events`` on the router's own port. See the
+        README's "Live feed" section for the messages.
+        """
+        return _java_str(self._bridge.eventsUrl())
+
+    @property
     def api_key(self) -> Optional[str]:
         """The local token clients must present; None in passthrough mode.
 

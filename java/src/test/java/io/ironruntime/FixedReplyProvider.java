@@ -82,6 +82,19 @@ public final class FixedReplyProvider implements AutoCloseable {
         return authorizations.size();
     }
 
+    /** One {@code gpt-4o-mini} chat call through a router at {@code baseUrl} with {@code token}; the status. */
+    public static int chat(String baseUrl, String token) throws IOException, InterruptedException {
+        java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(baseUrl
+                + "/chat/completions"))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
+                .build();
+        return java.net.http.HttpClient.newHttpClient().send(req, java.net.http.HttpResponse.BodyHandlers.ofString())
+                .statusCode();
+    }
+
     @Override
     public void close() {
         server.stop(0);

@@ -59,6 +59,11 @@ public final class RouterBridge {
         return router.dashboardUrl();
     }
 
+    /** The live feed's WebSocket URL while running, else null. */
+    public String eventsUrl() {
+        return router.eventsUrl();
+    }
+
     /** The token clients present; null in passthrough mode. */
     public String localToken() {
         return router.config().localToken();

@@ -145,6 +145,8 @@ public final class Main {
         out.println("pii: " + c.pii().mode().wireName() + (c.pii().mode() == io.ironruntime.pii.PiiMode.OFF ? ""
                 : " (" + c.pii().scope().name().toLowerCase(java.util.Locale.ROOT) + ")"));
         out.println("resilience: " + c.resilience());
+        out.println("live feed: " + router.eventsUrl() + " (WebSocket), " + base.substring(0, base.length() - 3)
+                + "/iron/events (SSE)");
         if (c.localToken() != null) {
             out.println("client token: " + c.localToken());
             out.println("export OPENAI_BASE_URL=" + base + " OPENAI_API_KEY=" + c.localToken());

@@ -44,4 +44,27 @@ public final class HostGuard {
         }
         return allowed.contains(name);
     }
+
+    /**
+     * A browser's {@code Origin} ({@code http://127.0.0.1:8787}) names one of our hosts and this port:
+     * a page served by us, not a page elsewhere reaching for a loopback socket. {@code null} (the
+     * literal a sandboxed or file page sends) and anything unparsable are refused.
+     */
+    public boolean allowsOrigin(String origin) {
+        int sep = origin == null ? -1 : origin.indexOf("://");
+        if (sep < 0) {
+            return false;
+        }
+        String scheme = origin.substring(0, sep).toLowerCase(Locale.ROOT);
+        String authority = origin.substring(sep + 3);
+        if (!Set.of("http", "https", "ws", "wss").contains(scheme) || authority.isEmpty() || authority.contains("/")
+                || authority.contains("@")) {
+            return false;
+        }
+        int colon = authority.lastIndexOf(':');
+        boolean hasPort = colon > 0 && colon > authority.indexOf(']');
+        // Without a port the page is on the scheme's default one, which must then be ours.
+        return allows(hasPort ? authority
+                : authority + ":" + (scheme.equals("https") || scheme.equals("wss") ? 443 : 80));
+    }
 }

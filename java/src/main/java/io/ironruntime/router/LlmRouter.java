@@ -15,6 +15,7 @@ import io.ironruntime.events.RecentEvents;
 import io.ironruntime.state.LedgerStore;
 import io.ironruntime.telemetry.DashboardPage;
 import io.ironruntime.telemetry.EngineLogging;
+import io.ironruntime.telemetry.LiveFeeds;
 import java.sql.SQLException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -73,6 +74,9 @@ public final class LlmRouter implements AutoCloseable {
     private final RequestLog requestLog;
     /** This router's say in the engine's log level, given back at close. */
     private final EngineLogging.Hold logLevel;
+    /** The live feeds: SSE on this port, WebSocket on a second one while running. */
+    private final LiveFeeds feeds;
+    private final HostGuard feedHosts;
     private HttpAsyncServer server;
     private volatile UpstreamClient upstream;
     /** Bound port; read by every request's Host check, so volatile. */
@@ -102,6 +106,13 @@ public final class LlmRouter implements AutoCloseable {
         admin.add("GET", "/iron/metrics", this::scrape);
         RestApi.register(admin, adminWorkers, this, agentsApi);
         admin.add("GET", "/iron/api/requests", adminWorkers.offload(new RequestsEndpoint(accounting)));
+        this.feeds = new LiveFeeds(events, this::metrics, this::isRunning, id -> {
+            AgentAccount a = accounting.agents.get(id);
+            return a == null ? null : a.toJson();
+        }, adminAuth::accepts, LiveFeeds.HEARTBEAT_MILLIS, LiveFeeds.AUTH_TIMEOUT_MILLIS);
+        this.feedHosts = new HostGuard(config.host(), feeds::port);
+        admin.add("GET", "/iron/events", feeds.sse());
+        prometheus.feedSeries(feeds.hub());
         admin.addPublic("GET", DashboardPage.PATH, request -> DashboardPage.get().reply());
         LedgerStore store = accounting.store();
         if (store == null) {
@@ -131,12 +142,22 @@ public final class LlmRouter implements AutoCloseable {
         }
         int wanted = config.port() != 0 ? config.port() : port;
         try {
-            bind(wanted);
-        } catch (RouterStartException e) {
-            if (wanted == config.port()) {
-                throw e;
+            feeds.start(config.host(), feedHosts::allows, o -> hosts.allowsOrigin(o) || feedHosts.allowsOrigin(o));
+        } catch (IllegalStateException e) {
+            throw new RouterStartException(e.getMessage(), e.getCause());
+        }
+        try {
+            try {
+                bind(wanted);
+            } catch (RouterStartException e) {
+                if (wanted == config.port()) {
+                    throw e;
+                }
+                bind(0); // the previous run's port was taken meanwhile: any free port will do
             }
-            bind(0); // the previous run's port was taken meanwhile: any free port will do
+        } catch (RouterStartException e) {
+            feeds.stop();
+            throw e;
         }
         running = true;
         startedAtMs = System.currentTimeMillis();
@@ -220,6 +241,7 @@ public final class LlmRouter implements AutoCloseable {
         p.put("port", port);
         p.put("requests", stats.requests());
         publish(EngineEvent.of(EngineEvent.ROUTER_STOPPED, null, null, p)); // before the flush, so it is stored
+        feeds.stop(); // WebSocket clients hear router_stopped, then 1001
         if (!accounting.flush(10_000) && accounting.ledgerPending() > 0) {
             LOG.warn("{} ledger rows were not yet written when the router stopped; they are kept and retried",
                     accounting.ledgerPending());
@@ -285,6 +307,7 @@ public final class LlmRouter implements AutoCloseable {
     public ObjectNode metrics() {
         ObjectNode o = RouterMetrics.of(stats, accounting, pii == null ? PiiAudit.OFF : pii.audit, events);
         resilience.addTo(o);
+        feeds.addTo(o);
         UpstreamClient client = upstream;
         o.put("upstream_connections", client == null ? 0 : client.openConnections());
         o.put("request_log_dropped", requestLog == null ? 0 : requestLog.dropped());
@@ -360,15 +383,23 @@ public final class LlmRouter implements AutoCloseable {
         return DashboardPage.url(origin(), config.adminToken());
     }
 
-    /** {@code http://host:port} as clients reach it (a wildcard bind address is reached on 127.0.0.1). */
+    /** {@code http://host:port} as clients reach it. */
     private String origin() {
+        return "http://" + urlHost() + ":" + port();
+    }
+
+    /** The live feed's WebSocket ({@code ws://127.0.0.1:PORT/iron/ws}) while running, else null. */
+    public String eventsUrl() {
+        int p = feeds.port();
+        return running && p != 0 ? "ws://" + urlHost() + ":" + p + feeds.path() : null;
+    }
+
+    private String urlHost() {
         String h = config.host();
         if (h.equals("0.0.0.0") || h.equals("::")) {
-            h = "127.0.0.1";
-        } else if (h.contains(":") && !h.startsWith("[")) {
-            h = "[" + h + "]";
+            return "127.0.0.1";
         }
-        return "http://" + h + ":" + port();
+        return h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h;
     }
 
     public RouterConfig config() {

@@ -2,6 +2,7 @@ package io.ironruntime.router;
 
 import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.resilience.CircuitBreaker;
+import io.ironruntime.telemetry.FeedHub;
 import io.ironruntime.telemetry.LabelCap;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -128,6 +129,18 @@ final class PrometheusExport {
                 cb -> byAgent(agents, AgentAccount::piiDetections).forEach((a, v) -> cb.call(v, a)));
         counter("iron_agent_refused_requests", "A runtime agent's requests refused for want of its own budget", null, id,
                 cb -> byAgent(agents, AgentAccount::refusedRequests).forEach((a, v) -> cb.call(v, a)));
+    }
+
+    /** The live feed's subscribers (SSE and WebSocket) and the ones cut off for not keeping up. */
+    void feedSeries(FeedHub hub) {
+        gauge("iron_feed_subscribers", "Live feed subscribers connected now (SSE and WebSocket)", null, new String[0],
+                cb -> cb.call(hub.subscribers()));
+        counter("iron_feed_subscribers_dropped", "Live feed subscribers disconnected for not reading fast enough", null,
+                new String[0], cb -> cb.call(hub.dropped()));
+        counter("iron_feed_messages_sent", "Messages handed to live feed subscribers", null, new String[0],
+                cb -> cb.call(hub.sent()));
+        counter("iron_feed_auth_failures", "WebSocket feed clients closed for a wrong or missing token", null,
+                new String[0], cb -> cb.call(hub.authFailures()));
     }
 
     private Map<String, Long> byAgent(AgentAccounts agents, java.util.function.ToLongFunction<AgentAccount> figure) {

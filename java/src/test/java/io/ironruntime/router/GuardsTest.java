@@ -30,6 +30,25 @@ class GuardsTest {
     }
 
     @Test
+    void originsMustBeOurPagesOnThisPort() {
+        HostGuard g = new HostGuard("127.0.0.1", () -> 8000);
+        assertTrue(g.allowsOrigin("http://127.0.0.1:8000"));
+        assertTrue(g.allowsOrigin("http://localhost:8000"));
+        assertTrue(g.allowsOrigin("http://[::1]:8000"));
+        assertFalse(g.allowsOrigin("http://127.0.0.1:8001"), "another local server's page");
+        assertFalse(g.allowsOrigin("http://127.0.0.1"), "port 80");
+        assertTrue(new HostGuard("127.0.0.1", () -> 80).allowsOrigin("http://localhost"));
+        assertFalse(new HostGuard("127.0.0.1", () -> 443).allowsOrigin("http://localhost"));
+        assertTrue(new HostGuard("127.0.0.1", () -> 443).allowsOrigin("https://localhost"));
+        assertFalse(g.allowsOrigin("http://evil.example:8000"));
+        assertFalse(g.allowsOrigin("null"), "sandboxed and file pages");
+        assertFalse(g.allowsOrigin(null));
+        assertFalse(g.allowsOrigin("chrome-extension://abc"));
+        assertFalse(g.allowsOrigin("http://user@127.0.0.1:8000"));
+        assertFalse(g.allowsOrigin("http://127.0.0.1:8000/path"));
+    }
+
+    @Test
     void clientAuthTakesBearerOrApiKey() {
         ClientAuth auth = new ClientAuth("iron_secret_token_123");
         assertTrue(auth.accepts("Bearer iron_secret_token_123", null));

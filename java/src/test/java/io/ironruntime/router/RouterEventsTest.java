@@ -10,10 +10,6 @@ import io.ironruntime.FixedReplyProvider;
 import io.ironruntime.config.RouterConfigReader;
 import io.ironruntime.events.EngineEvent;
 import io.ironruntime.events.EventQuery;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,13 +26,7 @@ class RouterEventsTest {
     Path dir;
 
     private static int chat(LlmRouter router) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(router.baseUrl() + "/chat/completions"))
-                .header("Authorization", "Bearer " + router.config().localToken())
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,"
-                        + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}"))
-                .build();
-        return HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString()).statusCode();
+        return FixedReplyProvider.chat(router.baseUrl(), router.config().localToken());
     }
 
     @Test
