@@ -381,3 +381,27 @@ def test_java_cli_version_matches_package():
     proc = run_to_end(java_cli() + ["--version"], child_env())
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "iron-runtime %s" % iron_runtime.__version__
+
+
+@pytest.mark.parametrize("cli", ["python", "java"])
+def test_the_banner_names_the_dashboard_and_a_passthrough_routers_admin_token(oai_up, cli):
+    import urllib.request
+
+    argv = (python_cli("python -m") if cli == "python" else java_cli()) + [
+        "router", "--port", "0", "--openai-base-url", oai_up.origin]
+    child = Child(argv, child_env())
+    try:
+        base_url = child.wait_for_line(r"^iron-runtime router listening on (\S+)$").group(1)
+        assert child.banner_value("mode: ").startswith("passthrough")
+        token = child.banner_value("admin token (metrics, REST API, live feed): ")
+        dashboard = child.banner_value("dashboard: ")
+        origin = base_url[:-len("/v1")]
+        assert dashboard == origin + "/iron/dashboard#token=" + token
+        req = urllib.request.Request(origin + "/metrics", headers={"Authorization": "Bearer " + token})
+        assert urllib.request.urlopen(req, timeout=10).status == 200
+        page = urllib.request.urlopen(dashboard.split("#")[0], timeout=10)
+        assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+        rc, _ = child.stop(signal.SIGTERM)
+        assert rc == 0, child.output()
+    finally:
+        child.kill()

@@ -208,11 +208,15 @@ def _announce(router: Any) -> None:
         lines.append(f"mode: {mode} ({', '.join(providers)})" if providers else f"mode: {mode}")
     if token is not None:
         lines.append(f"client token: {token}")
+    else:
+        lines.append(f"admin token (metrics, REST API, live feed): {router.admin_token}")
     spent, limit = router.budget_status
     budget = "unlimited" if limit is None else f"${limit:.6g}"
     ledger = router.database_path or "off"
     lines.append(f"budget: {budget}, spent ${spent:.6g}, ledger: {ledger}")
     lines.append(f"pii: {router.pii}" + ("" if router.pii == "off" else f" ({router.pii_scope})"))
+    lines.append(f"live feed: {router.events_url} (WebSocket), {origin}/iron/events (SSE)")
+    lines.append(f"dashboard: {router.dashboard_url}")
     lines.append(f"export OPENAI_BASE_URL={base_url}")
     lines.append(f"export ANTHROPIC_BASE_URL={origin}")  # the Anthropic SDK adds /v1 itself
     if token is not None:

@@ -147,6 +147,7 @@ public final class Main {
         out.println("resilience: " + c.resilience());
         out.println("live feed: " + router.eventsUrl() + " (WebSocket), " + base.substring(0, base.length() - 3)
                 + "/iron/events (SSE)");
+        out.println("dashboard: " + router.dashboardUrl());
         if (c.localToken() != null) {
             out.println("client token: " + c.localToken());
             out.println("export OPENAI_BASE_URL=" + base + " OPENAI_API_KEY=" + c.localToken());
@@ -154,6 +155,7 @@ public final class Main {
                     + c.localToken());
         } else {
             out.println("passthrough: clients send their own provider key");
+            out.println("admin token (metrics, REST API, live feed): " + c.adminToken());
             out.println("export OPENAI_BASE_URL=" + base);
             out.println("export ANTHROPIC_BASE_URL=" + base.substring(0, base.length() - 3));
         }
