@@ -47,6 +47,7 @@ import org.sqlite.SQLiteConfig;
  * agents, agent_status_history, runtimes  -- supervised agents (schema 3): see {@link AgentTables}
  * events(id INTEGER PRIMARY KEY, event_id UNIQUE, ts_ms, type, agent_id, request_id, payload_json)
  *                  -- engine events (schema 4), kept for the retention period: see {@link EventTable}
+ * control_leases, control_outbox  -- control-server mode (schema 6): see {@link ControlTables}
  * </pre>
  *
  * Rows are appended by a writer thread in batched transactions (a batch gathers for 20 ms), so
@@ -56,7 +57,7 @@ import org.sqlite.SQLiteConfig;
  * is unbounded: when the disk fails, rows wait in memory and are retried, never dropped.
  */
 public final class LedgerStore implements AutoCloseable {
-    static final int SCHEMA_VERSION = 5;
+    static final int SCHEMA_VERSION = 6;
     /** With events attached the writer looks for them this often: bounds how late an event reaches the file. */
     static final long EVENT_POLL_MILLIS = 100;
     static final long PRUNE_INTERVAL_NANOS = TimeUnit.HOURS.toNanos(24);
@@ -204,6 +205,10 @@ public final class LedgerStore implements AutoCloseable {
             if (version < 5) {
                 RequestHistory.addColumns(s);
                 s.executeUpdate("INSERT INTO schema_version (version) VALUES (5)");
+            }
+            if (version < 6) {
+                ControlTables.create(s);
+                s.executeUpdate("INSERT INTO schema_version (version) VALUES (6)");
             }
         }
     }
@@ -353,14 +358,27 @@ public final class LedgerStore implements AutoCloseable {
      * It does not signal the orphans' processes: their pids may have been reused.
      */
     public int endOrphans(String runtimeId, long nowMillis) throws SQLException {
+        return inTransaction(c -> AgentTables.endOrphans(c, runtimeId, nowMillis));
+    }
+
+    /** Work on the store's connection; see {@link #inTransaction}. */
+    interface Work<T> {
+        T on(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on the caller's thread in one transaction, under the lock the writer takes for
+     * each batch, so it never interleaves with a batch.
+     */
+    <T> T inTransaction(Work<T> work) throws SQLException {
         synchronized (db) {
             reopenIfWalReplaced();
             connection.setAutoCommit(false);
             try {
-                int ended = AgentTables.endOrphans(connection, runtimeId, nowMillis);
+                T result = work.on(connection);
                 connection.commit();
                 walKey = currentWalKey();
-                return ended;
+                return result;
             } catch (SQLException | RuntimeException e) {
                 try {
                     connection.rollback();
@@ -484,13 +502,24 @@ public final class LedgerStore implements AutoCloseable {
         List<PiiAuditRow> audit = new ArrayList<>();
         List<AgentRow> agents = new ArrayList<>();
         List<AgentStatusRow> history = new ArrayList<>();
+        List<OutboxRow> outbox = new ArrayList<>();
+        List<StoreRow> flat = new ArrayList<>(batch.size());
         for (StoreRow r : batch) {
+            if (r instanceof RowGroup g) {
+                flat.addAll(g.rows());
+            } else {
+                flat.add(r);
+            }
+        }
+        for (StoreRow r : flat) {
             if (r instanceof LedgerRow l) {
                 rows.add(l);
             } else if (r instanceof PiiAuditRow a) {
                 audit.add(a);
             } else if (r instanceof AgentRow a) {
                 agents.add(a);
+            } else if (r instanceof OutboxRow o) {
+                outbox.add(o);
             } else {
                 history.add((AgentStatusRow) r);
             }
@@ -517,6 +546,15 @@ public final class LedgerStore implements AutoCloseable {
                 }
                 long own = addTotals(rows, inserted);
                 AgentTables.write(connection, agents, history);
+                if (!outbox.isEmpty()) {
+                    try (PreparedStatement p = connection.prepareStatement(ControlTables.INSERT_OUTBOX)) {
+                        for (OutboxRow o : outbox) {
+                            ControlTables.bind(p, o);
+                            p.addBatch();
+                        }
+                        p.executeBatch();
+                    }
+                }
                 EventTable.insert(connection, eventRows);
                 connection.commit();
                 ownSinceWatch += own;
