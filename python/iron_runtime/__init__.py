@@ -8,6 +8,7 @@ from .errors import (
     AgentNotFoundError,
     AgentStateError,
     ConfigurationError,
+    ControlServerError,
     IronRuntimeError,
     JavaNotFoundError,
     RouterStartError,
@@ -29,5 +30,6 @@ __all__ = [
     "ConfigurationError",
     "JavaNotFoundError",
     "RouterStartError",
+    "ControlServerError",
     "__version__",
 ]

@@ -15,6 +15,7 @@ __all__ = [
     "ConfigurationError",
     "JavaNotFoundError",
     "RouterStartError",
+    "ControlServerError",
     "AgentNotFoundError",
     "AgentStateError",
     "AgentLaunchError",
@@ -38,6 +39,12 @@ class RouterStartError(IronRuntimeError, OSError):
     """The router could not start, e.g. because its port is already in use."""
 
 
+class ControlServerError(RouterStartError):
+    """A router with ``strict=True`` could not get its provider key or its first budget lease
+    from the Iron Cage control server when it started. The message names the server's answer
+    (``UNAUTHORIZED``, ``NO_PROVIDER_ASSIGNED``, ...) or why it could not be reached."""
+
+
 class AgentNotFoundError(IronRuntimeError, LookupError):
     """No agent of the runtime has this id."""
 
@@ -56,6 +63,7 @@ class AgentLaunchError(IronRuntimeError, OSError):
 # chain, so subclasses of these Java exceptions map the same way.
 _JAVA_TO_PYTHON = {
     "io.ironruntime.config.ConfigException": ConfigurationError,
+    "io.ironruntime.router.ControlStartException": ControlServerError,
     "io.ironruntime.router.RouterStartException": RouterStartError,
     "io.ironruntime.agent.AgentNotFoundException": AgentNotFoundError,
     "io.ironruntime.agent.AgentStateException": AgentStateError,

@@ -44,7 +44,9 @@ EVENT_TYPES = (
     "router_started", "router_stopped", "request_completed", "request_failed",
     "budget_threshold_reached", "budget_exceeded", "pii_detected", "circuit_state_changed",
     "rate_limited", "agent_started", "agent_paused", "agent_resumed", "agent_stopped",
-    "agent_restarted", "agent_failed", "agent_completed",
+    "agent_restarted", "agent_failed", "agent_completed", "provider_key_fetched",
+    "control_server_error", "lease_acquired", "lease_refresh_denied", "lease_returned", "lease_lost",
+    "control_report_rejected",
 )
 _MAX_EVENTS_LIMIT = 100_000
 _CIRCUIT_KEYS = ("failure_threshold", "failure_rate", "window", "minimum_calls", "recovery_timeout",
@@ -131,6 +133,23 @@ def _non_negative_seconds(name: str, value: Any) -> float:
 
 def _opt_seconds(name: str, value: Any) -> Optional[float]:
     return None if value is None else _seconds(name, value)
+
+
+def _opt_bool(name: str, value: Any) -> Optional[bool]:
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, not {_type_name(value)}")
+    return value
+
+
+def _opt_number(name: str, value: Any) -> Optional[float]:
+    """A plain number; its range is the engine's to check (one message for every caller)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, not {_type_name(value)}")
+    if not math.isfinite(float(value)):
+        raise ConfigurationError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
 
 
 def _settings_dict(name: str, value: Any, keys: Tuple[str, ...], example: str) -> Dict[str, Any]:
@@ -410,6 +429,10 @@ class LlmRouter:
         server_url: Optional[str] = None,
         cache_ttl_seconds: int = 300,
         *,
+        strict: Optional[bool] = None,
+        lease_budget: Optional[float] = None,
+        lease_refresh_threshold: Optional[float] = None,
+        analytics_interval: Optional[float] = None,
         provider_key: Optional[ProviderKey] = None,
         port: int = 0,
         host: str = "127.0.0.1",
@@ -451,7 +474,18 @@ class LlmRouter:
         Args:
             api_key: a provider key (direct mode) or, with ``server_url``, an Iron Cage token.
             server_url: the Iron Cage control server URL.
-            cache_ttl_seconds: how long keys fetched from the control server are cached.
+            cache_ttl_seconds: how long a provider key fetched from the control server is
+                used (1 to 86400); it is fetched again in the background before it expires.
+            strict: control-server mode only. ``True``: if the key or the first budget
+                lease cannot be had at start, raise :class:`ControlServerError`. Default
+                ``False``: start anyway, report the problem in ``metrics()["control"]`` and
+                events, answer requests with a 503/502 naming the server's error, and keep trying.
+            lease_budget: control-server mode only. USD asked for per budget lease (default
+                10, at most 100); ``budget`` caps the spend below the leases.
+            lease_refresh_threshold: control-server mode only. Refresh the lease when the
+                part of it neither spent nor reserved falls below this fraction (default 0.2).
+            analytics_interval: control-server mode only. Seconds between posts of finished
+                requests to the server's analytics (default 5; also at stop).
             provider_key: the real provider key, or ``{"openai": ..., "anthropic": ...}``.
             port: the loopback port to listen on; 0 picks a free one.
             host: the address to listen on.
@@ -550,7 +584,11 @@ class LlmRouter:
         config: Dict[str, Any] = {
             "api_key": _opt_str("api_key", api_key),
             "server_url": _opt_str("server_url", server_url),
-            "cache_ttl_seconds": _int("cache_ttl_seconds", cache_ttl_seconds, 0),
+            "cache_ttl_seconds": _int("cache_ttl_seconds", cache_ttl_seconds, 1, 86_400),
+            "strict": _opt_bool("strict", strict),
+            "lease_budget": None if lease_budget is None else _dollars("lease_budget", lease_budget),
+            "lease_refresh_threshold": _opt_number("lease_refresh_threshold", lease_refresh_threshold),
+            "analytics_interval": _opt_seconds("analytics_interval", analytics_interval),
             "provider_key": _provider_key(provider_key),
             "port": _int("port", port, 0, 65535),
             "host": host,

@@ -74,7 +74,7 @@ public final class RouterBridge {
     }
 
     public String provider() {
-        Provider p = router.config().primaryProvider();
+        Provider p = router.control() != null ? router.control().provider() : router.config().primaryProvider();
         return p == null ? null : p.wireName();
     }
 

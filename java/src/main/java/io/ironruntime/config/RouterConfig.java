@@ -12,7 +12,7 @@ import java.util.Map;
  * keyword arguments (as JSON), the CLI flags or the environment; everything downstream trusts it.
  *
  * @param providerKeys real provider keys in direct mode (empty otherwise); never printed
- * @param icToken      the Iron Cage token in control-server mode; never printed
+ * @param control      control-server mode's settings (the Iron Cage token among them); null in other modes
  * @param localToken   the token clients must present, or null in passthrough mode
  * @param adminToken   the token of the router's own endpoints (metrics, REST, feeds): the local token,
  *                     or in passthrough mode a random one of its own; never null, never printed
@@ -28,9 +28,7 @@ public record RouterConfig(
         int port,
         KeyMode keyMode,
         Map<Provider, String> providerKeys,
-        String icToken,
-        URI serverUrl,
-        int cacheTtlSeconds,
+        ControlConfig control,
         Map<Provider, URI> upstreamOrigins,
         long maxRequestBytes,
         String localToken,
@@ -55,6 +53,16 @@ public record RouterConfig(
         upstreamOrigins = Map.copyOf(new EnumMap<>(upstreamOrigins));
     }
 
+    /** The Iron Cage token in control-server mode, else null; never printed. */
+    public String icToken() {
+        return control == null ? null : control.icToken();
+    }
+
+    /** The Iron Cage server in control-server mode, else null. */
+    public URI serverUrl() {
+        return control == null ? null : control.serverUrl();
+    }
+
     /** The provider a user means by "the" provider: the only key's, OpenAI when there are both. */
     public Provider primaryProvider() {
         if (providerKeys.size() == 1) {
@@ -73,7 +81,7 @@ public record RouterConfig(
         List<String> keys = new ArrayList<>();
         providerKeys.keySet().forEach(p -> keys.add(p.wireName()));
         return "RouterConfig[host=" + host + ", port=" + port + ", mode=" + keyMode.wireName()
-                + ", providers=" + keys + ", serverUrl=" + serverUrl + ", origins=" + upstreamOrigins
+                + ", providers=" + keys + (control == null ? "" : ", " + control) + ", origins=" + upstreamOrigins
                 + ", maxRequestBytes=" + maxRequestBytes + ", " + resilience + ", budgetId=" + budget.budgetId()
                 + ", database=" + budget.database() + ", " + pii + ", verbose=" + verbose + ", logLevel="
                 + logLevel.wireName() + "]";

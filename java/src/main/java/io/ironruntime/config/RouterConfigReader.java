@@ -32,7 +32,8 @@ public final class RouterConfigReader {
             "read_timeout", "local_token", "env", "budget", "budget_id", "state_dir", "persist", "pricing_file",
             "custom_pricing", "unknown_model", "budget_alerts", "event_retention_days", "pii", "pii_scope", "pii_patterns", "pii_detectors",
             "pii_region", "pii_salt", "first_byte_timeout", "idle_timeout", "total_timeout", "circuit_breaker",
-            "max_retries", "retry_backoff", "rate_limits", "max_in_flight", "queue_timeout", "verbose", "log_level");
+            "max_retries", "retry_backoff", "rate_limits", "max_in_flight", "queue_timeout", "verbose", "log_level",
+            "strict", "lease_budget", "lease_refresh_threshold", "analytics_interval");
 
     private RouterConfigReader() {
     }
@@ -70,7 +71,6 @@ public final class RouterConfigReader {
             throw new ConfigException("host must not be empty");
         }
         int port = (int) s.integer("port", 0, 0, 65535);
-        int cacheTtl = (int) s.integer("cache_ttl_seconds", 300, 0, Integer.MAX_VALUE);
         long maxRequestBytes = s.integer("max_request_bytes", RouterConfig.DEFAULT_MAX_REQUEST_BYTES, 1, Long.MAX_VALUE);
 
         Map<Provider, URI> origins = new EnumMap<>(Provider.class);
@@ -79,6 +79,7 @@ public final class RouterConfigReader {
                 origin("anthropic_base_url", s.text("anthropic_base_url", Provider.ANTHROPIC.defaultOrigin())));
 
         KeyResolution keys = resolveKeys(s);
+        ControlConfig control = ControlSettings.read(s, keys.mode == KeyMode.CONTROL_SERVER, keys.icToken, keys.serverUrl);
         String localToken = s.text("local_token", null);
         if (keys.mode == KeyMode.PASSTHROUGH) {
             localToken = null;
@@ -91,8 +92,8 @@ public final class RouterConfigReader {
                 RouterConfig.MAX_EVENT_RETENTION_DAYS);
         boolean verbose = s.bool("verbose", false);
         LogLevel logLevel = LogLevel.parse(s.text("log_level", LogLevel.WARNING.wireName()));
-        return new RouterConfig(host, port, keys.mode, keys.providerKeys, keys.icToken, keys.serverUrl, cacheTtl,
-                origins, maxRequestBytes, localToken, localToken != null ? localToken : newLocalToken(),
+        return new RouterConfig(host, port, keys.mode, keys.providerKeys, control, origins, maxRequestBytes,
+                localToken, localToken != null ? localToken : newLocalToken(),
                 BudgetSettings.read(s), PiiSettings.read(s), ResilienceSettings.read(s),
                 eventRetentionDays, verbose, logLevel);
     }
@@ -219,7 +220,11 @@ public final class RouterConfigReader {
         return k;
     }
 
-    private static URI origin(String name, String value) {
+    /**
+     * An upstream origin from a URL a user or a server gave (an SDK base URL's {@code /v1} is dropped:
+     * the router adds it); {@code name} names the source in the error.
+     */
+    public static URI origin(String name, String value) {
         URI uri = httpUrl(name, value);
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         // Users often paste an SDK base URL; the router adds /v1 itself, so drop it here.

@@ -24,6 +24,11 @@ public final class Money {
         return BigDecimal.valueOf(picos, 12).doubleValue();
     }
 
+    /** Micro-dollars (the Iron Cage wire's unit) as dollars, for the Python edge only. */
+    public static double microsToUsd(long micros) {
+        return BigDecimal.valueOf(micros, 6).doubleValue();
+    }
+
     /**
      * A per-token price in dollars (as LiteLLM writes it, e.g. {@code 1.5e-07}) to pico-dollars.
      * Published prices are whole pico-dollars; anything finer is rounded up so it is never free.

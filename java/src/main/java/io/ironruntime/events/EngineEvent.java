@@ -25,12 +25,21 @@ public final class EngineEvent {
     public static final String PII_DETECTED = "pii_detected";
     public static final String CIRCUIT_STATE_CHANGED = "circuit_state_changed";
     public static final String RATE_LIMITED = "rate_limited";
+    // Control-server mode.
+    public static final String PROVIDER_KEY_FETCHED = "provider_key_fetched";
+    public static final String CONTROL_SERVER_ERROR = "control_server_error";
+    public static final String LEASE_ACQUIRED = "lease_acquired";
+    public static final String LEASE_REFRESH_DENIED = "lease_refresh_denied";
+    public static final String LEASE_RETURNED = "lease_returned";
+    public static final String LEASE_LOST = "lease_lost";
+    public static final String CONTROL_REPORT_REJECTED = "control_report_rejected";
 
     /** Every type the engine emits (the agent runtime's included), in no particular order. */
     public static final java.util.Set<String> TYPES = java.util.Set.of(ROUTER_STARTED, ROUTER_STOPPED,
             REQUEST_COMPLETED, REQUEST_FAILED, BUDGET_THRESHOLD_REACHED, BUDGET_EXCEEDED, PII_DETECTED,
             CIRCUIT_STATE_CHANGED, RATE_LIMITED, "agent_started", "agent_paused", "agent_resumed", "agent_stopped",
-            "agent_restarted", "agent_failed", "agent_completed");
+            "agent_restarted", "agent_failed", "agent_completed", PROVIDER_KEY_FETCHED, CONTROL_SERVER_ERROR,
+            LEASE_ACQUIRED, LEASE_REFRESH_DENIED, LEASE_RETURNED, LEASE_LOST, CONTROL_REPORT_REJECTED);
 
     /** A UUID per event costs a SecureRandom call (about 1 µs under contention); a sequence costs 10 ns. */
     private static final String ID_PREFIX = "evt_" + Long.toHexString(new SecureRandom().nextLong() & 0xffff_ffff_ffffL)

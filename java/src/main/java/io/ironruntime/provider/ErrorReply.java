@@ -75,6 +75,14 @@ public record ErrorReply(int status, String openaiType, String anthropicType, St
         return new ErrorReply(503, "iron_cage_circuit_open", "iron_cage_circuit_open", "circuit_open", message);
     }
 
+    /**
+     * The Iron Cage control server could not provide what the request needs (a provider key, a budget
+     * lease): 503 while it is unreachable or failing, 502 when it refused.
+     */
+    public static ErrorReply controlServer(int status, String code, String message) {
+        return new ErrorReply(status, "iron_cage_control_server", "api_error", code, message);
+    }
+
     public static ErrorReply unavailable(String code, String message) {
         return new ErrorReply(503, "server_error", "api_error", code, message);
     }

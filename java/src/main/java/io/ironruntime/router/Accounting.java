@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Json;
 import io.ironruntime.config.BudgetConfig;
+import io.ironruntime.control.Admission;
+import io.ironruntime.control.ControlSession;
+import io.ironruntime.control.LeaseBudget;
 import io.ironruntime.cost.BudgetAlerts;
 import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.cost.ModelPrice;
@@ -27,7 +30,7 @@ import java.sql.SQLException;
  * path as a request stage; {@link RequestCharge} calls {@link #settle} once per metered request.
  * Both are short and never touch the disk: ledger rows go to the store's writer thread.
  */
-final class Accounting implements AutoCloseable {
+final class Accounting implements AutoCloseable, LeaseBudget {
     final BudgetConfig config;
     final PricingTable pricing;
     final BudgetLedger ledger;
@@ -45,6 +48,12 @@ final class Accounting implements AutoCloseable {
     final RecentRequests recent = new RecentRequests(RecentRequests.CAPACITY);
     /** What other routers sharing the budget id spent, as far as this ledger counts it already. */
     private long othersCounted;
+    /** The user's cap ({@code budget=}, {@code set_budget}); the ledger's limit is the smaller of it and the lease's. */
+    private long userLimit;
+    /** In control-server mode, the most the leases let the ledger spend; unlimited otherwise. */
+    private long leaseLimit = BudgetLedger.UNLIMITED;
+    /** Control-server mode's session, or null. */
+    private volatile ControlSession control;
 
     private Accounting(BudgetConfig config, LedgerStore store, long alreadySpent, EventSink events) {
         this.config = config;
@@ -52,6 +61,7 @@ final class Accounting implements AutoCloseable {
         this.pricing = config.pricing();
         this.store = store;
         this.ledger = new BudgetLedger(config.limitPicos(), alreadySpent);
+        this.userLimit = config.limitPicos();
         this.alerts = new BudgetAlerts(config.alertsPpm());
         alerts.check(ledger.snapshot()); // thresholds crossed in earlier runs do not fire again
     }
@@ -122,6 +132,18 @@ final class Accounting implements AutoCloseable {
         } catch (RequestEstimate.InvalidRequest e) {
             return ErrorReply.badRequest("invalid_request_field", e.getMessage());
         }
+        ControlSession control = this.control;
+        if (control != null) {
+            Admission lease = control.lease();
+            if (lease.pending() != null) {
+                ErrorReply wait = r.waitFor(lease.pending());
+                if (wait != null) {
+                    return wait;
+                }
+            } else if (lease.refusal() != null) {
+                return lease.refusal();
+            }
+        }
         BudgetHold.Decision decision;
         ReservationPlan plan = null;
         if (price == null) {
@@ -139,11 +161,21 @@ final class Accounting implements AutoCloseable {
             }
         }
         if (!decision.granted()) {
+            if (control != null && !decision.agentRefused()) {
+                java.util.concurrent.CompletableFuture<Void> refresh = control.moreBudget();
+                ErrorReply wait = refresh == null ? null : r.waitFor(refresh);
+                if (wait != null) {
+                    return wait; // a refresh may grant enough: this stage runs again when it is done
+                }
+            }
             budgetExceeded(r, decision, plan);
             return decision.agentRefused() ? agentRefusal(r.agent, decision.refused(), plan)
                     : refusal(decision.refused(), plan);
         }
         BudgetHold hold = decision.hold();
+        if (control != null) {
+            control.reserved();
+        }
         boolean rewritten = false;
         long outputPerChoice = plan != null ? plan.outputCap() : Math.max(0, estimate.outputBound());
         if (plan != null && endpoint.producesOutput() && !plan.clientBound() && hold.bounded()) {
@@ -210,13 +242,18 @@ final class Accounting implements AutoCloseable {
         if (d.refusal() == BudgetLedger.Refusal.EXHAUSTED) {
             totals.refusedExhausted.increment();
             return ErrorReply.paymentRequired("iron_cage_budget_exceeded", "budget_exceeded", "Budget exhausted: "
-                    + state + ". Raise it with router.set_budget(...) or start a new budget.");
+                    + state + "." + leaseNote() + " Raise it with router.set_budget(...) or start a new budget.");
         }
         totals.refusedInsufficient.increment();
         String need = plan == null ? "" : " This request may cost up to " + usd(plan.minimum()) + ";";
         return ErrorReply.paymentRequired("iron_cage_insufficient_budget", "insufficient_budget",
                 "Insufficient budget:" + need + " only " + usd(s.available()) + " is left (" + state
-                        + "). Lower max_tokens or shorten the request, or raise the budget with router.set_budget(...).");
+                        + ")." + leaseNote() + " Lower max_tokens or shorten the request, or raise the budget with router.set_budget(...).");
+    }
+
+    private String leaseNote() {
+        ControlSession c = control;
+        return c == null ? "" : c.refusalNote();
     }
 
     /** The agent's own budget refused: the router's may have room, but this agent may not spend it. */
@@ -273,9 +310,13 @@ final class Accounting implements AutoCloseable {
                 usage.cacheReadTokens(), usage.cacheWriteTokens(), usage.outputTokens(), cost, c.price != null, estimated,
                 status, outcome, latencyMs, Math.max(1, c.attempts()), r.trace.parent().header(), r.piiDetections.get(),
                 r.stream());
-        if (store != null) {
+        ControlSession control = this.control;
+        if (control != null) {
+            control.settled(row); // writes the row together with the report and event it owes the server
+        } else if (store != null) {
             store.append(row);
-        } else {
+        }
+        if (store == null) {
             recent.add(row);
         }
         events.publish(requestEvent(row));
@@ -311,9 +352,41 @@ final class Accounting implements AutoCloseable {
         }
     }
 
-    /** Changes the limit at once; requests already admitted keep their reservations. */
+    /** Changes the user's cap at once; requests already admitted keep their reservations. */
     void setLimit(long picos) {
-        ledger.setLimit(picos);
+        synchronized (this) {
+            userLimit = picos;
+            ledger.setLimit(Math.min(userLimit, leaseLimit));
+        }
+        checkAlerts(null);
+    }
+
+    // ---- control-server mode ---------------------------------------------------------------------------
+
+    void control(ControlSession session) {
+        this.control = session;
+    }
+
+    ControlSession control() {
+        return control;
+    }
+
+    @Override
+    public BudgetLedger.Snapshot snapshot() {
+        return ledger.snapshot();
+    }
+
+    @Override
+    public synchronized long userLimitPicos() {
+        return userLimit;
+    }
+
+    @Override
+    public void leaseLimit(long picos) {
+        synchronized (this) {
+            leaseLimit = picos;
+            ledger.setLimit(Math.min(userLimit, leaseLimit));
+        }
         checkAlerts(null);
     }
 

@@ -6,6 +6,7 @@ import io.ironruntime.admin.AdminRequest;
 import io.ironruntime.admin.AdminRoutes;
 import io.ironruntime.admin.AdminWorkers;
 import io.ironruntime.config.RouterConfig;
+import io.ironruntime.control.ControlSession;
 import io.ironruntime.cost.BudgetLedger;
 import io.ironruntime.events.EngineEvent;
 import io.ironruntime.events.EventBus;
@@ -95,6 +96,10 @@ public final class LlmRouter implements AutoCloseable {
         this.config = config;
         this.observer = observer;
         this.accounting = Accounting.open(config.budget(), events);
+        if (config.control() != null) {
+            accounting.control(ControlSession.open(config.control(), accounting.store(), accounting, events,
+                    config.eventRetentionDays()));
+        }
         this.pii = config.pii().mode() == io.ironruntime.pii.PiiMode.OFF ? null
                 : new PiiGuard(config.pii(), events, accounting.store());
         this.resilience = new Resilience(config.resilience(), events);
@@ -124,6 +129,9 @@ public final class LlmRouter implements AutoCloseable {
                 store.recordEvents(events.subscribe("store", EVENT_QUEUE), config.eventRetentionDays(),
                         System.currentTimeMillis());
             } catch (SQLException e) {
+                if (accounting.control() != null) {
+                    accounting.control().close();
+                }
                 accounting.close();
                 throw new RouterStartException("cannot prepare the events table of " + config.budget().database()
                         + " (" + e.getMessage() + ")", e);
@@ -146,6 +154,15 @@ public final class LlmRouter implements AutoCloseable {
         } catch (IllegalStateException e) {
             throw new RouterStartException(e.getMessage(), e.getCause());
         }
+        ControlSession control = accounting.control();
+        if (control != null) {
+            try {
+                control.start(); // the key and the first lease, before the first client can ask
+            } catch (ControlSession.StartFailure e) {
+                feeds.stop();
+                throw new ControlStartException(e.getMessage(), e);
+            }
+        }
         try {
             try {
                 bind(wanted);
@@ -157,6 +174,9 @@ public final class LlmRouter implements AutoCloseable {
             }
         } catch (RouterStartException e) {
             feeds.stop();
+            if (control != null) {
+                control.stop();
+            }
             throw e;
         }
         running = true;
@@ -246,6 +266,10 @@ public final class LlmRouter implements AutoCloseable {
             LOG.warn("{} ledger rows were not yet written when the router stopped; they are kept and retried",
                     accounting.ledgerPending());
         }
+        ControlSession control = accounting.control();
+        if (control != null) {
+            control.stop(); // reports, analytics and the leases' return, once every settled row is committed
+        }
         LOG.info("iron-runtime router on port {} stopped", port);
     }
 
@@ -256,6 +280,9 @@ public final class LlmRouter implements AutoCloseable {
         if (!closed) {
             closed = true;
             adminWorkers.close();
+            if (accounting.control() != null) {
+                accounting.control().close();
+            }
             accounting.close();
             if (requestLog != null) {
                 requestLog.close();
@@ -311,6 +338,10 @@ public final class LlmRouter implements AutoCloseable {
         UpstreamClient client = upstream;
         o.put("upstream_connections", client == null ? 0 : client.openConnections());
         o.put("request_log_dropped", requestLog == null ? 0 : requestLog.dropped());
+        ControlSession control = accounting.control();
+        if (control != null) {
+            control.addTo(o);
+        }
         return o;
     }
 
@@ -400,6 +431,11 @@ public final class LlmRouter implements AutoCloseable {
             return "127.0.0.1";
         }
         return h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h;
+    }
+
+    /** Control-server mode's session (key, leases, sync), or null in other modes. */
+    public ControlSession control() {
+        return accounting.control();
     }
 
     public RouterConfig config() {

@@ -186,11 +186,45 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
         request.body = body == null ? null : body.toByteArray();
         body = null;
-        ErrorReply reply = RequestStages.run(router.stages.body, request);
-        if (reply != null) {
-            respondError(reply);
+        runBodyStages(0);
+    }
+
+    /**
+     * Runs the body stages from {@code from}; a stage that must wait for the control server (a key fetch,
+     * a lease) gets this exchange resumed at that stage, on the thread that completes the wait.
+     */
+    private void runBodyStages(int from) throws HttpException, IOException {
+        List<RequestStage> stages = router.stages.body;
+        for (int i = from; i < stages.size(); i++) {
+            ErrorReply reply = stages.get(i).apply(request);
+            if (reply == RequestStages.WAIT) {
+                int again = i;
+                request.waitFor.whenComplete((v, e) -> resumeStages(again));
+                return;
+            }
+            if (reply != null) {
+                respondError(reply);
+                return;
+            }
+        }
+        forward();
+    }
+
+    private synchronized void resumeStages(int stage) {
+        if (finished) {
+            cancelCharge();
             return;
         }
+        try {
+            runBodyStages(stage);
+        } catch (HttpException | IOException | RuntimeException e) {
+            cancelCharge();
+            answer(ErrorReply.unavailable("router_error", "The request could not be resumed: " + e.getClass().getSimpleName()));
+        }
+    }
+
+    /** Every stage let the request through: to the provider, now or when a slot frees up. */
+    private void forward() {
         router.stats.proxied.increment();
         router.hangups.waitingForUpstream(clientAddress, this);
         preMark = System.nanoTime();
@@ -245,7 +279,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             return;
         }
         Provider provider = request.provider();
-        URI origin = router.config.origin(provider);
+        URI origin = request.origin;
         CircuitBreaker breaker = router.resilience.circuits.of(provider, origin);
         long permit = breaker == null ? CircuitBreaker.ALLOWED : breaker.acquire();
         if (permit > 0) {
@@ -272,7 +306,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         lastActivity = attemptStart;
         armWatchdog(earlier(attemptStart + router.resilience.timeouts.firstByte().toNanos(), deadline));
         try {
-            upstreamCall = router.upstream.execute(UpstreamRequests.producer(request, router.config), attempt, upstreamContext);
+            upstreamCall = router.upstream.execute(UpstreamRequests.producer(request), attempt, upstreamContext);
         } catch (RuntimeException e) {
             attempt.failed(e); // e.g. the client was shut down by a concurrent stop()
         }
@@ -656,7 +690,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         String outcome = cause instanceof UpstreamTimeout ? "timed_out" : "upstream_failed";
         if (!headSent) {
             deferredHead = null;
-            ErrorReply reply = UpstreamFailures.reply(cause, router.config.origin(request.provider()));
+            ErrorReply reply = UpstreamFailures.reply(cause, request.origin);
             endCharge(false, reply.status(), outcome);
             respondError(reply);
             return;
@@ -766,6 +800,9 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     discarding = true;
                     dropped(entity);
                     return;
+                }
+                if (code == 401 && request.controlKey != null) {
+                    router.accounting.control().keyRejected(request.controlKey); // rotated on the server?
                 }
                 if (request.charge != null) {
                     request.charge.responseHead(code);

@@ -1,6 +1,7 @@
 package io.ironruntime.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ironruntime.provider.ErrorReply;
 import io.ironruntime.provider.Provider;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,6 +19,14 @@ public final class ProxyRequest {
     JsonNode json;
     /** The real key to send upstream; null when the client's own credentials pass through. */
     String upstreamKey;
+    /** Where the request goes: the configured origin of its provider, or the one the control server named. */
+    java.net.URI origin;
+    /** The key from the control server this request uses (to suspect it when the provider refuses it), or null. */
+    io.ironruntime.control.ProviderKey controlKey;
+    /** What a stage that answered {@link RequestStages#WAIT} waits for; the stage runs again when it completes. */
+    java.util.concurrent.CompletableFuture<Void> waitFor;
+    /** How often the request has waited: a stage asks at most a few times before it answers. */
+    int waits;
     /** The money side of a metered request, set by the metering stage; null when it is not charged. */
     RequestCharge charge;
     /** The runtime agent whose token the request presented; null for the router's own token. */
@@ -50,6 +59,16 @@ public final class ProxyRequest {
     String header(String name) {
         Header h = head.getFirstHeader(name);
         return h == null ? null : h.getValue();
+    }
+
+    /** Waits for {@code f}, then the stage that asked runs again; null (go on) when the request waited too often. */
+    ErrorReply waitFor(java.util.concurrent.CompletableFuture<Void> f) {
+        if (waits >= RequestStages.MAX_WAITS) {
+            return null;
+        }
+        waits++;
+        waitFor = f;
+        return RequestStages.WAIT;
     }
 
     /** The agent the request is attributed to, or null. */

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ironruntime.Json;
 import io.ironruntime.config.KeyMode;
 import io.ironruntime.config.RouterConfig;
+import io.ironruntime.control.Admission;
+import io.ironruntime.control.ControlSession;
 import io.ironruntime.provider.ErrorReply;
 import io.ironruntime.provider.Provider;
 import java.util.List;
@@ -17,12 +19,21 @@ import java.util.function.IntSupplier;
  */
 final class RequestStages {
     private static final ObjectMapper JSON = Json.MAPPER;
+    /**
+     * A stage's answer "not yet": the request waits for {@link ProxyRequest#waitFor} (a key fetch, a lease
+     * handshake or refresh under way) and the stage runs again. Never sent to a client.
+     */
+    static final ErrorReply WAIT = ErrorReply.unavailable("waiting", "waiting for the control server");
+    /** Waits per request: a key, a lease, a refresh, and one spare. */
+    static final int MAX_WAITS = 4;
 
     final List<RequestStage> head;
     final List<RequestStage> body;
 
     /** @param pii null when PII handling is off */
-    RequestStages(RouterConfig config, IntSupplier boundPort, Accounting accounting, PiiGuard pii, Resilience resilience) {
+    /** @param control null outside control-server mode */
+    RequestStages(RouterConfig config, IntSupplier boundPort, Accounting accounting, PiiGuard pii, Resilience resilience,
+            ControlSession control) {
         HostGuard hosts = new HostGuard(config.host(), boundPort);
         ClientAuth auth = config.localToken() == null ? null : new ClientAuth(config.localToken());
         this.head = List.of(
@@ -33,7 +44,7 @@ final class RequestStages {
         List<RequestStage> body = new java.util.ArrayList<>();
         body.add(RequestStages::parseJson);
         body.add(RequestStages::routeByModel);
-        body.add(new CredentialCheck(config));
+        body.add(new CredentialCheck(config, control));
         if (pii != null) {
             body.add(pii::admit); // before metering: a blocked request reserves nothing, a redacted one is priced as sent
         }
@@ -147,18 +158,30 @@ final class RequestStages {
         return null;
     }
 
-    record CredentialCheck(RouterConfig config) implements RequestStage {
+    /** The key and the origin: the router's own, the control server's, or none (passthrough). */
+    record CredentialCheck(RouterConfig config, ControlSession control) implements RequestStage {
         @Override
         public ErrorReply apply(ProxyRequest r) {
+            Provider p = r.route.provider();
+            r.origin = config.origin(p);
             if (config.keyMode() == KeyMode.PASSTHROUGH) {
                 return null;
             }
-            if (config.keyMode() == KeyMode.CONTROL_SERVER) {
-                return ErrorReply.unavailable("provider_key_unavailable",
-                        "No provider key yet: this router is in control-server mode and has not obtained a key"
-                                + " from " + config.serverUrl());
+            if (control != null) {
+                Admission a = control.credential(p);
+                if (a.pending() != null) {
+                    ErrorReply wait = r.waitFor(a.pending());
+                    return wait != null ? wait : ErrorReply.controlServer(503, "control_server_unavailable",
+                            "No provider key: the Iron Cage server at " + config.serverUrl() + " did not answer in time");
+                }
+                if (a.refusal() != null) {
+                    return a.refusal();
+                }
+                r.controlKey = a.key();
+                r.upstreamKey = a.key().key();
+                r.origin = control.origin(a.key(), r.origin);
+                return null;
             }
-            Provider p = r.route.provider();
             String key = config.providerKeys().get(p);
             if (key == null) {
                 String env = p == Provider.ANTHROPIC ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";

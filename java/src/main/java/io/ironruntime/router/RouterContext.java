@@ -38,7 +38,7 @@ final class RouterContext {
         this.accounting = accounting;
         this.pii = pii;
         this.resilience = resilience;
-        this.stages = new RequestStages(config, boundPort, accounting, pii, resilience);
+        this.stages = new RequestStages(config, boundPort, accounting, pii, resilience, accounting.control());
         this.upstream = upstream;
         this.health = new HealthReport(config, stats);
         this.observer = observer;

@@ -1,7 +1,7 @@
 package io.ironruntime.router;
 
 /** The router could not start listening (port taken, address not available, ...). */
-public final class RouterStartException extends RuntimeException {
+public class RouterStartException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public RouterStartException(String message, Throwable cause) {

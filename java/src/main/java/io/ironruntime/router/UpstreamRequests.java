@@ -1,6 +1,5 @@
 package io.ironruntime.router;
 
-import io.ironruntime.config.RouterConfig;
 import io.ironruntime.provider.Provider;
 import java.net.URI;
 import org.apache.hc.core5.http.ContentType;
@@ -18,9 +17,9 @@ final class UpstreamRequests {
     private UpstreamRequests() {
     }
 
-    static AsyncRequestProducer producer(ProxyRequest request, RouterConfig config) {
+    static AsyncRequestProducer producer(ProxyRequest request) {
         Provider provider = request.provider();
-        URI origin = config.origin(provider);
+        URI origin = request.origin;
         HttpHost target = new HttpHost(origin.getScheme(), origin.getHost(), origin.getPort());
         String basePath = origin.getRawPath() == null ? "" : origin.getRawPath();
         BasicHttpRequest upstream = new BasicHttpRequest(request.method(), target,
