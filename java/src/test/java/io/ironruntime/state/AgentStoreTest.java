@@ -57,8 +57,8 @@ class AgentStoreTest {
             store.append(ledger("old-1", "agent_old", 100, 0, 0, 10, 7_000));
             assertTrue(store.flush(10_000));
         }
-        // Back to what the version 2 code wrote: no agent or event tables, no agent indexes, no versions 3 to 5
-        // (the ledger keeps the version 5 columns: the upgrade adds only what is missing).
+        // Back to what the version 2 code wrote: no agent or event tables, no agent indexes, no versions 3 to 6
+        // (the ledger keeps the version 5 columns, the control tables stay: the upgrade adds only what is missing).
         try (Connection c = plain(db); Statement s = c.createStatement()) {
             for (String t : List.of("agents", "agent_status_history", "runtimes", "events")) {
                 s.executeUpdate("DROP TABLE " + t);
@@ -76,8 +76,8 @@ class AgentStoreTest {
             assertTrue(store.flush(10_000));
             assertEquals("agent_new", store.agent("agent_new").agentId());
         }
-        assertEquals("5", one(db, "SELECT MAX(version) FROM schema_version"));
-        assertEquals("1,2,3,4,5", one(db, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY version)"));
+        assertEquals("6", one(db, "SELECT MAX(version) FROM schema_version"));
+        assertEquals("1,2,3,4,5,6", one(db, "SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY version)"));
         assertEquals("1", one(db, "SELECT COUNT(*) FROM ledger"));
         for (String name : List.of("agents", "agent_status_history", "runtimes", "agent_status_history_agent",
                 "ledger_agent", "pii_audit_agent")) {

@@ -97,6 +97,34 @@ class ControlStoreTest {
     }
 
     @Test
+    void aVersionFiveDatabaseGainsTheControlTablesAndKeepsItsRows() throws Exception {
+        Path file = dir.resolve("v5.db");
+        try (LedgerStore store = LedgerStore.open(file)) {
+            store.append(LedgerStoreTest.row("old-1", null, 1_000));
+            assertTrue(store.flush(5_000));
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            s.executeUpdate("DROP TABLE control_outbox");
+            s.executeUpdate("DROP TABLE control_leases");
+            s.executeUpdate("DELETE FROM schema_version WHERE version = 6");
+        }
+        ControlScope scope = ControlScope.of("http://ic", "t");
+        ControlOwner me = ControlOwner.fresh();
+        try (LedgerStore store = LedgerStore.open(file)) {
+            ControlStore s = new ControlStore(store, scope, me);
+            s.record(LedgerStoreTest.row("new-1", null, 2_000_000), List.of(report("new-1", me, scope, null, 2)));
+            assertTrue(store.flush(5_000));
+            assertEquals(1, s.countPending(OutboxRow.REPORT));
+            assertEquals(2, store.newestRequests(10, null).size());
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT group_concat(version) FROM (SELECT version FROM schema_version ORDER BY version)")) {
+            assertTrue(r.next());
+            assertEquals("1,2,3,4,5,6", r.getString(1));
+        }
+    }
+
+    @Test
     void memoryStateBehavesLikeTheDatabaseForOneSession() {
         ControlScope scope = ControlScope.of("http://ic", "t");
         ControlOwner me = ControlOwner.fresh();

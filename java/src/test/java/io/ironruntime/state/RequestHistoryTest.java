@@ -41,12 +41,14 @@ class RequestHistoryTest {
             store.append(row(1_001, "old-2", null, TRACE, 0, false));
             assertTrue(store.flush(10_000));
         }
-        // Back to what version 4 wrote: the ledger without the three columns, no version 5 row.
+        // Back to what version 4 wrote: the ledger without the three columns, no version 5 or 6 rows.
         try (Connection c = plain(db); Statement s = c.createStatement()) {
             for (String column : List.of("traceparent", "pii_detections", "stream")) {
                 s.executeUpdate("ALTER TABLE ledger DROP COLUMN " + column);
             }
-            s.executeUpdate("DELETE FROM schema_version WHERE version = 5");
+            s.executeUpdate("DELETE FROM schema_version WHERE version >= 5");
+            s.executeUpdate("DROP TABLE control_outbox");
+            s.executeUpdate("DROP TABLE control_leases");
         }
 
         try (LedgerStore store = LedgerStore.open(db)) {
@@ -75,7 +77,7 @@ class RequestHistoryTest {
         try (Connection c = plain(db); Statement s = c.createStatement();
                 ResultSet r = s.executeQuery("SELECT group_concat(version) FROM (SELECT version FROM schema_version"
                         + " ORDER BY version)")) {
-            assertEquals("1,2,3,4,5", r.getString(1));
+            assertEquals("1,2,3,4,5,6", r.getString(1));
         }
     }
 
