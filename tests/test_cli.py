@@ -405,3 +405,42 @@ def test_the_banner_names_the_dashboard_and_a_passthrough_routers_admin_token(oa
         assert rc == 0, child.output()
     finally:
         child.kill()
+
+
+@pytest.mark.parametrize("cli", ["java", "python"])
+def test_cli_control_server_serves_with_the_servers_key_and_returns_the_lease(oai_up, tmp_path, cli):
+    from fakes.iron_cage import FakeIronCage
+
+    argv = java_cli() if cli == "java" else [sys.executable, "-m", "iron_runtime"]
+    with FakeIronCage(base_url=oai_up.origin) as cage:
+        token = cage.token()
+        child = Child(argv + ["router", "--port", str(free_port()), "--lease-budget", "2.5", "--cache-ttl", "60",
+                              "--strict", "--state-dir", str(tmp_path)],
+                      child_env(IC_TOKEN=token, IC_SERVER=cage.url))
+        try:
+            base_url = child.wait_for_line(r"^iron-runtime router listening on (\S+)$").group(1)
+            assert ask(base_url, child.banner_value("client token: ")) == reply_text("hello router")
+            assert oai_up.last.headers["authorization"] == "Bearer " + cage.provider_key
+            assert cage.handshakes[0]["body"]["requested_budget"] == 2_500_000
+            rc, _ = child.stop(signal.SIGTERM)
+            assert rc in (0, 128 + signal.SIGTERM), child.output()
+        finally:
+            child.kill()
+        assert len(cage.reports) == 1 and len(cage.returns) == 1, "reported and returned at stop"
+        assert_no_secret(child.output(), token, cage.provider_key)
+
+
+@pytest.mark.parametrize("cli", ["java", "python"])
+def test_cli_strict_control_server_refusal_is_one_line(tmp_path, cli):
+    from fakes.iron_cage import FakeIronCage
+
+    argv = java_cli() if cli == "java" else [sys.executable, "-m", "iron_runtime"]
+    with FakeIronCage() as cage:
+        cage.set_agent(1, key_enabled=False)
+        token = cage.token()
+        proc = run_to_end(argv + ["router", "--strict", "--state-dir", str(tmp_path)],
+                          child_env(IC_TOKEN=token, IC_SERVER=cage.url))
+    assert proc.returncode != 0
+    line = assert_one_error_line(proc)
+    assert "NO_PROVIDER_ASSIGNED" in line and "strict" in line
+    assert_no_secret(proc.stdout + proc.stderr, token)

@@ -28,7 +28,7 @@ from helpers import OPENAI_KEY, assert_no_secret, can_bind
 
 SECRET = OPENAI_KEY
 PUBLIC_NAMES = ["LlmRouter", "EVENT_TYPES", "Runtime", "AgentHandle", "IronRuntimeError", "ConfigurationError", "JavaNotFoundError",
-                "RouterStartError", "AgentNotFoundError", "AgentStateError", "AgentLaunchError", "__version__"]
+                "RouterStartError", "ControlServerError", "AgentNotFoundError", "AgentStateError", "AgentLaunchError", "__version__"]
 CHILD_TIMEOUT = 60.0  # a bound for every child process; normal runs take 0.1 to 3 s
 def run_child(code: str, args: Any = None, env: Optional[Dict[str, str]] = None,
               timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedProcess:
@@ -93,6 +93,9 @@ def test_public_exception_hierarchy_and_version():
     assert issubclass(ConfigurationError, IronRuntimeError) and issubclass(ConfigurationError, ValueError)
     assert issubclass(JavaNotFoundError, IronRuntimeError) and issubclass(JavaNotFoundError, RuntimeError)
     assert issubclass(RouterStartError, IronRuntimeError) and issubclass(RouterStartError, OSError)
+    from iron_runtime import ControlServerError
+
+    assert issubclass(ControlServerError, RouterStartError)
     assert issubclass(IronRuntimeError, Exception)
     assert iron_cage.LlmRouter is LlmRouter and iron_cage.RouterStartError is RouterStartError
     assert isinstance(__version__, str) and __version__.count(".") >= 2

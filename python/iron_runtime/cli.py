@@ -35,6 +35,12 @@ def _add_router_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--openai-base-url", metavar="URL", help="upstream OpenAI origin")
     p.add_argument("--anthropic-base-url", metavar="URL", help="upstream Anthropic origin")
     p.add_argument("--server-url", metavar="URL", help="Iron Cage control server URL")
+    p.add_argument("--cache-ttl", type=int, metavar="S", default=300,
+                   help="control server: seconds a fetched provider key is used (default 300)")
+    p.add_argument("--lease-budget", type=float, metavar="USD",
+                   help="control server: USD asked for per budget lease (default 10)")
+    p.add_argument("--strict", action="store_true",
+                   help="control server: fail at start when the key or first lease cannot be had")
     p.add_argument("--max-request-bytes", type=int, metavar="N", default=32 * 1024 * 1024,
                    help="largest request body accepted (default 32 MiB)")
     p.add_argument("--connect-timeout", type=float, metavar="S", default=10.0,
@@ -81,6 +87,9 @@ def _router_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     """LlmRouter keyword arguments from the flags of _add_router_flags."""
     return dict(
         server_url=args.server_url,
+        cache_ttl_seconds=args.cache_ttl,
+        lease_budget=args.lease_budget,
+        strict=True if args.strict else None,
         openai_base_url=args.openai_base_url,
         anthropic_base_url=args.anthropic_base_url,
         max_request_bytes=args.max_request_bytes,

@@ -779,7 +779,11 @@ class LlmRouter:
 
     @property
     def provider(self) -> Optional[str]:
-        """``"openai"`` or ``"anthropic"`` (from the key), or None when not known."""
+        """``"openai"`` or ``"anthropic"`` (from the key), or None when not known.
+
+        In control-server mode, the provider of the key the Iron Cage server handed out
+        (None until the first fetch succeeded).
+        """
         return _java_str(self._bridge.provider())
 
     @property

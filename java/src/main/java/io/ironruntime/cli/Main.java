@@ -165,7 +165,8 @@ public final class Main {
     static String usage() {
         return String.join("\n",
                 "usage: iron-runtime router [--port N] [--host ADDR] [--openai-base-url URL] [--anthropic-base-url URL]",
-                "                           [--server-url URL] [--max-request-bytes N] [--connect-timeout S] [--read-timeout S]",
+                "                           [--server-url URL] [--cache-ttl S] [--lease-budget USD] [--strict]",
+                "                           [--max-request-bytes N] [--connect-timeout S] [--read-timeout S]",
                 "                           [--budget USD] [--budget-id NAME] [--state-dir DIR] [--pricing-file FILE]",
                 "                           [--unknown-model block|allow] [--pii redact|mask|hash|block|detect|off]",
                 "                           [--pii-scope request|response|both] [--pii-region CC]",

@@ -17,7 +17,7 @@ final class RouterFlags {
             "IC_SERVER", "IRON_RUNTIME_HOME");
 
     /** Router flags that take no value. */
-    static final Set<String> SWITCHES = Set.of("--verbose");
+    static final Set<String> SWITCHES = Set.of("--verbose", "--strict");
 
     private RouterFlags() {
     }
@@ -28,6 +28,9 @@ final class RouterFlags {
             case "--openai-base-url" -> s.put("openai_base_url", value);
             case "--anthropic-base-url" -> s.put("anthropic_base_url", value);
             case "--server-url" -> s.put("server_url", value);
+            case "--cache-ttl" -> s.put("cache_ttl_seconds", integer(flag, value));
+            case "--lease-budget" -> s.put("lease_budget", value); // decimal text: the reader keeps it exact
+            case "--strict" -> s.put("strict", true);
             case "--max-request-bytes" -> s.put("max_request_bytes", integer(flag, value));
             case "--connect-timeout" -> s.put("connect_timeout", seconds(flag, value));
             case "--read-timeout" -> s.put("read_timeout", seconds(flag, value));

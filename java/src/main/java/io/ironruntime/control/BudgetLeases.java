@@ -197,7 +197,11 @@ final class BudgetLeases {
         return refreshWanted && state == State.ACTIVE && !refreshDeniedRecently();
     }
 
+    /** Something to do now: a handshake (first, or again once a failure's backoff ran out), or a refresh. */
     synchronized boolean due() {
+        if ((state == State.UNAVAILABLE || state == State.REFUSED) && System.nanoTime() - retryAt >= 0) {
+            state = State.ACQUIRING;
+        }
         return state == State.ACQUIRING || (refreshWanted && !refreshDeniedRecently());
     }
 

@@ -53,6 +53,8 @@ final class ControlSync {
     private int reportFailures;
     private int eventFailures;
     private long nextAnalytics;
+    /** Whether this session may hold a lease besides the current one (adopted, or left by a failed return). */
+    private boolean leftovers;
 
     ControlSync(ControlClient client, ControlState state, BudgetLeases leases, ProviderKeys keys, EventSink events,
             long analyticsIntervalNanos) {
@@ -70,6 +72,7 @@ final class ControlSync {
             signalled = true;
         }
         nextAnalytics = System.nanoTime() + analyticsIntervalNanos;
+        leftovers = true;
         thread = new Thread(this::run, "iron-control-sync");
         thread.setDaemon(true);
         thread.start();
@@ -113,15 +116,14 @@ final class ControlSync {
     private void run() {
         while (true) {
             boolean last;
+            long wait = waitNanos(); // outside the lock: the leases' lock is taken by requests that then wake us
             synchronized (lock) {
-                long wait = waitNanos();
-                while (!signalled && !stopping && wait > 0) {
+                if (!signalled && !stopping && wait > 0) {
                     try {
                         TimeUnit.NANOSECONDS.timedWait(lock, wait);
                     } catch (InterruptedException e) {
                         return;
                     }
-                    wait = waitNanos();
                 }
                 signalled = false;
                 last = stopping;
@@ -145,11 +147,13 @@ final class ControlSync {
                 nextAnalytics = now + analyticsIntervalNanos;
                 sendEvents(false);
             }
-            returnLeftovers(false);
+            if (leftovers) {
+                returnLeftovers(false);
+            }
         }
     }
 
-    /** Guarded by lock: how long to sleep before something is due. */
+    /** How long to sleep before something is due (a wake-up comes sooner). */
     private long waitNanos() {
         long now = System.nanoTime();
         long next = nextAnalytics - now;
@@ -332,6 +336,7 @@ final class ControlSync {
             return;
         }
         String current = leases.book.leaseId();
+        leftovers = active.stream().anyMatch(l -> !l.leaseId().equals(current));
         for (LeaseRow l : active) {
             if ((!all && l.leaseId().equals(current)) || System.nanoTime() - reportsRetryAt < 0) {
                 continue;
@@ -340,7 +345,11 @@ final class ControlSync {
                 if (hasPendingReports(l.leaseId())) {
                     continue;
                 }
-                leases.giveBack(l.leaseId(), state.chargedMicros(l.leaseId()));
+                if (!leases.giveBack(l.leaseId(), state.chargedMicros(l.leaseId()))) {
+                    reportFailures++; // the server is unreachable or failing: wait before asking again
+                    reportsRetryAt = System.nanoTime() + backoff(reportFailures);
+                    return;
+                }
             } catch (SQLException e) {
                 return;
             }

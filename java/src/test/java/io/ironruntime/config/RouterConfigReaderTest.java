@@ -126,6 +126,37 @@ class RouterConfigReaderTest {
         assertFalse(ic.toString().contains("SECRET"));
     }
 
+    @Test
+    void controlSettingsAreReadInControlModeAndRefusedOutsideIt() {
+        String control = "\"api_key\":\"eyJ.t.k\",\"server_url\":\"http://ic\"";
+        ControlConfig d = RouterConfigReader.fromJson("{" + control + "}").control();
+        assertEquals(300, d.keyTtl().toSeconds());
+        assertEquals(ControlConfig.DEFAULT_LEASE_MICROS, d.leaseMicros());
+        assertEquals(200_000, d.refreshBelowPpm());
+        assertEquals(5_000, d.analyticsInterval().toMillis());
+        assertEquals(java.util.Set.of(), d.explicitOrigins());
+        ControlConfig c = RouterConfigReader.fromJson("{" + control + ",\"cache_ttl_seconds\":60,\"strict\":true,"
+                + "\"lease_budget\":\"2.5000009\",\"lease_refresh_threshold\":0.5,\"analytics_interval\":0.5,"
+                + "\"openai_base_url\":\"http://mirror\"}").control();
+        assertEquals(60, c.keyTtl().toSeconds());
+        assertEquals(true, c.strict());
+        assertEquals(2_500_000, c.leaseMicros(), "whole micro-dollars, rounded down");
+        assertEquals(500_000, c.refreshBelowPpm());
+        assertEquals(java.util.Set.of(Provider.OPENAI), c.explicitOrigins());
+        assertEquals(null, RouterConfigReader.fromJson("{\"provider_key\":\"" + OPENAI_KEY + "\"}").control());
+        assertFalse(c.toString().contains("eyJ.t.k"));
+
+        assertMessage("lease_budget applies to control-server mode only", "{\"provider_key\":\"" + OPENAI_KEY
+                + "\",\"lease_budget\":1}");
+        assertMessage("strict applies to control-server mode only", "{\"strict\":false}");
+        assertMessage("lease_budget must be between 0.000001 and 100 USD", "{" + control + ",\"lease_budget\":101}");
+        assertMessage("lease_budget must be between", "{" + control + ",\"lease_budget\":0}");
+        assertMessage("cache_ttl_seconds must be between 1 and 86400", "{" + control + ",\"cache_ttl_seconds\":0}");
+        assertMessage("lease_refresh_threshold must be between 0.0 and 0.9", "{" + control
+                + ",\"lease_refresh_threshold\":1}");
+        assertMessage("analytics_interval must be at least 0.1", "{" + control + ",\"analytics_interval\":0.01}");
+    }
+
     private static void assertMessage(String expected, String json) {
         ConfigException e = assertThrows(ConfigException.class, () -> RouterConfigReader.fromJson(json));
         assertTrue(e.getMessage().contains(expected), "message was: " + e.getMessage());
