@@ -99,9 +99,9 @@ public final class ControlSession implements AutoCloseable {
         if (first.pending() != null) {
             try {
                 first.pending().get(config.strict() ? STRICT_START_WAIT_MILLIS : START_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
                 // still trying: a strict start fails below, any other serves and waits
-            } catch (Exception e) {
+            } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }

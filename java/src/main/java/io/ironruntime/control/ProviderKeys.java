@@ -73,9 +73,9 @@ final class ProviderKeys implements AutoCloseable {
         if (l.pending() != null) {
             try {
                 l.pending().get(timeoutMillis, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                return l;
-            } catch (Exception e) {
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                return l; // still fetching (the future never fails: a failed fetch completes it normally)
+            } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return l;
             }
