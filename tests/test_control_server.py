@@ -413,3 +413,28 @@ def test_sigkill_with_unreported_charges_then_restart_reports_them_exactly_once(
     assert len(cage.analytics) == 5 and not cage.duplicate_events
     (ret,) = [r for r in cage.returns if r["lease_id"] == crashed_lease]
     assert ret["spent_microdollars"] == sum(r["cost_microdollars"] for r in cage.reports)
+
+
+# ----------------------------------------------------------------------------- agents
+
+
+def test_runtime_agents_spend_the_lease_and_their_calls_are_reported(make_router, cage, oai_up, tmp_path):
+    """An unmodified openai agent under a Runtime whose router is in control-server mode: its calls use the
+    server's key, and each is reported and posted once; the agent never sees the key or the token."""
+    import os
+
+    from iron_runtime import Runtime
+
+    agent = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agents", "openai_agent.py")
+    router = control_router(make_router, cage, tmp_path)
+    with Runtime(router=router) as rt:
+        h = rt.start_agent(agent, args=["--calls", "3", "--text", "hello from a governed agent"], budget=1.0)
+        assert rt.wait_agent(h, timeout=90) == 0, rt.logs(h)
+        logs = rt.logs(h)
+        assert_no_secret(json.dumps(logs), cage.ic, cage.provider_key)
+        assert rt.get_metrics(h.agent_id)["requests"] == 3
+    assert all(r.headers["authorization"] == "Bearer " + cage.provider_key for r in oai_up.requests)
+    wait_for(lambda: len(cage.reports) == 3 and len(cage.analytics) == 3, what="the agent's calls reported")
+    with sqlite3.connect(str(tmp_path / "iron_runtime.db")) as db:
+        ids = [r[0] for r in db.execute("SELECT request_id FROM ledger WHERE agent_id = ?", (h.agent_id,))]
+    assert sorted(ids) == sorted(reported_ids(cage))
