@@ -205,7 +205,7 @@ public final class RouterConfigReader {
     }
 
     /** Rejects keys that cannot be sent in an HTTP header; the message never echoes the key. */
-    private static String checkedKey(String name, String key) {
+    public static String checkedKey(String name, String key) {
         String k = key.strip();
         if (k.isEmpty()) {
             throw new ConfigException(name + " is empty");

@@ -294,9 +294,8 @@ final class BudgetLeases {
             failure = f;
             failuresInRow++;
             state = refused ? State.REFUSED : State.UNAVAILABLE;
-            long ceiling = refused ? REFUSED_RETRY_NANOS
-                    : Math.min(RETRY_CAP_NANOS, RETRY_BASE_NANOS << Math.min(failuresInRow - 1, 20));
-            retryAt = System.nanoTime() + ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+            retryAt = System.nanoTime() + (refused ? Retry.nanos(1, REFUSED_RETRY_NANOS, REFUSED_RETRY_NANOS, ThreadLocalRandom.current())
+                    : Retry.nanos(failuresInRow, RETRY_BASE_NANOS, RETRY_CAP_NANOS, ThreadLocalRandom.current()));
             finishAcquire();
         }
     }

@@ -89,8 +89,8 @@ public final class ControlSession implements AutoCloseable {
         try {
             state.prune(System.currentTimeMillis() - TimeUnit.DAYS.toMillis(retentionDays));
             state.adoptLeftovers();
-            sync.reportsPending.set(state.countPending(OutboxRow.REPORT));
-            sync.eventsPending.set(state.countPending(OutboxRow.ANALYTICS));
+            sync.reports.pending.set(state.countPending(OutboxRow.REPORT));
+            sync.analytics.pending.set(state.countPending(OutboxRow.ANALYTICS));
         } catch (SQLException e) {
             throw new StartFailure("cannot read the control-server rows of the database (" + e.getMessage() + ")");
         }
@@ -210,8 +210,8 @@ public final class ControlSession implements AutoCloseable {
         owed.add(new OutboxRow(OutboxRow.ANALYTICS, eventId, scope.key(), owner, null, 0,
                 AnalyticsEvent.of(eventId, row, micros).toString(), now));
         state.record(row, owed);
-        sync.reportsPending.addAndGet(owed.size() - 1);
-        sync.eventsPending.incrementAndGet();
+        sync.reports.pending.addAndGet(owed.size() - 1);
+        sync.analytics.pending.incrementAndGet();
         sync.wake();
         leases.check();
     }
@@ -254,12 +254,12 @@ public final class ControlSession implements AutoCloseable {
         o.put("refreshes", leases.refreshes.sum());
         o.put("refreshes_denied", leases.refreshesDenied.sum());
         o.put("leases_returned", leases.returned.sum());
-        o.put("reports_pending", Math.max(0, sync.reportsPending.get()));
-        o.put("reports_sent", sync.reportsSent.sum());
-        o.put("reports_rejected", sync.reportsRejected.sum());
-        o.put("analytics_pending", Math.max(0, sync.eventsPending.get()));
-        o.put("analytics_sent", sync.eventsSent.sum());
-        o.put("analytics_rejected", sync.eventsRejected.sum());
+        o.put("reports_pending", Math.max(0, sync.reports.pending.get()));
+        o.put("reports_sent", sync.reports.sent.sum());
+        o.put("reports_rejected", sync.reports.rejected.sum());
+        o.put("analytics_pending", Math.max(0, sync.analytics.pending.get()));
+        o.put("analytics_sent", sync.analytics.sent.sum());
+        o.put("analytics_rejected", sync.analytics.rejected.sum());
         ControlFailure f = leases.failure() != null ? leases.failure() : keys.lastFailure();
         if (f == null) {
             o.putNull("last_error");

@@ -13,7 +13,9 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
 
 /**
  * The one thread that talks to the Iron Cage server about money: handshakes and refreshes when due,
@@ -35,23 +37,13 @@ final class ControlSync {
     private final ProviderKeys keys;
     private final EventSink events;
     private final long analyticsIntervalNanos;
-    final LongAdder reportsSent = new LongAdder();
-    final LongAdder reportsRejected = new LongAdder();
-    final LongAdder eventsSent = new LongAdder();
-    final LongAdder eventsRejected = new LongAdder();
-    /** Outbox rows not yet finished (adopted ones included). */
-    final java.util.concurrent.atomic.AtomicLong reportsPending = new java.util.concurrent.atomic.AtomicLong();
-    final java.util.concurrent.atomic.AtomicLong eventsPending = new java.util.concurrent.atomic.AtomicLong();
+    final Lane reports = new Lane(OutboxRow.REPORT, this::report);
+    final Lane analytics = new Lane(OutboxRow.ANALYTICS, this::sendEvent);
 
     private final Object lock = new Object();
     private boolean signalled;
     private boolean stopping;
     private Thread thread;
-    /** When sends may be tried again after a failure (System.nanoTime), per kind. */
-    private long reportsRetryAt;
-    private long eventsRetryAt;
-    private int reportFailures;
-    private int eventFailures;
     private long nextAnalytics;
     /** Whether this session may hold a lease besides the current one (adopted, or left by a failed return). */
     private boolean leftovers;
@@ -135,17 +127,17 @@ final class ControlSync {
             if (leases.refreshDue()) {
                 // The server expires the old lease when it grants a new one: report its charges first.
                 state.flushWrites(FLUSH_MILLIS);
-                sendReports(false);
+                drain(reports, false);
             }
             if (leases.due()) {
                 leases.tick(keys);
             }
             sleepQuietly(REPORT_LINGER_MILLIS); // let a burst of settlements gather
-            sendReports(false);
+            drain(reports, false);
             long now = System.nanoTime();
             if (now - nextAnalytics >= 0) {
                 nextAnalytics = now + analyticsIntervalNanos;
-                sendEvents(false);
+                drain(analytics, false);
             }
             if (leftovers) {
                 returnLeftovers(false);
@@ -158,17 +150,17 @@ final class ControlSync {
         long now = System.nanoTime();
         long next = nextAnalytics - now;
         next = Math.min(next, leases.nextRetryIn());
-        if (reportsRetryAt - now > 0) {
-            next = Math.min(next, reportsRetryAt - now);
+        if (reports.waiting(now)) {
+            next = Math.min(next, reports.retryAt - now);
         }
         return Math.max(0, Math.min(next, TimeUnit.SECONDS.toNanos(1))); // at least once a second: leftovers
     }
 
     private void finalRound() {
-        reportsRetryAt = System.nanoTime();
-        eventsRetryAt = reportsRetryAt;
-        sendReports(true);
-        sendEvents(true);
+        reports.retryAt = System.nanoTime();
+        analytics.retryAt = reports.retryAt;
+        drain(reports, true);
+        drain(analytics, true);
         returnLeftovers(true);
         try {
             state.release();
@@ -178,28 +170,64 @@ final class ControlSync {
         leases.reset();
     }
 
-    // ---- reports -----------------------------------------------------------------------------------
+    // ---- the outbox, one lane per kind ---------------------------------------------------------------
 
-    private void sendReports(boolean stopping) {
-        if (System.nanoTime() - reportsRetryAt < 0) {
+    private enum Outcome { DONE, FAILED, PAUSE }
+
+    /** One kind of outbox row: how to send one, its counters, and its backoff after failures. */
+    static final class Lane {
+        final String kind;
+        private final BiFunction<OutboxItem, ObjectNode, Outcome> send;
+        final LongAdder sent = new LongAdder();
+        final LongAdder rejected = new LongAdder();
+        /** Rows not yet finished (adopted ones included). */
+        final AtomicLong pending = new AtomicLong();
+        /** When sends may be tried again after a failure (System.nanoTime). */
+        private long retryAt;
+        private int failures;
+
+        Lane(String kind, BiFunction<OutboxItem, ObjectNode, Outcome> send) {
+            this.kind = kind;
+            this.send = send;
+        }
+
+        boolean waiting(long now) {
+            return now - retryAt < 0;
+        }
+
+        void failed() {
+            failures++;
+            retryAt = System.nanoTime() + Retry.nanos(failures, RETRY_BASE_NANOS, RETRY_CAP_NANOS, ThreadLocalRandom.current());
+        }
+    }
+
+    /** Sends the lane's rows, oldest first, until none is left, one fails (then it backs off) or one must wait. */
+    private void drain(Lane lane, boolean stopping) {
+        if (lane.waiting(System.nanoTime())) {
             return;
         }
         while (true) {
-            List<OutboxItem> items = pending(OutboxRow.REPORT);
+            List<OutboxItem> items = pending(lane.kind);
             if (items.isEmpty()) {
                 return;
             }
             for (OutboxItem item : items) {
-                Outcome o = report(item);
+                ObjectNode body;
+                try {
+                    body = (ObjectNode) Json.MAPPER.readTree(item.body());
+                } catch (IOException | ClassCastException e) {
+                    finish(item, "rejected unreadable", lane, lane.rejected);
+                    continue;
+                }
+                Outcome o = lane.send.apply(item, body);
                 if (o == Outcome.PAUSE) {
                     return;
                 }
                 if (o == Outcome.FAILED) {
-                    reportFailures++;
-                    reportsRetryAt = System.nanoTime() + backoff(reportFailures);
+                    lane.failed();
                     return;
                 }
-                reportFailures = 0;
+                lane.failures = 0;
             }
             if (stopping && Thread.currentThread().isInterrupted()) {
                 return;
@@ -207,21 +235,14 @@ final class ControlSync {
         }
     }
 
-    private enum Outcome { DONE, FAILED, PAUSE }
+    // ---- reports -----------------------------------------------------------------------------------
 
-    private Outcome report(OutboxItem item) {
+    private Outcome report(OutboxItem item, ObjectNode body) {
         String current = leases.book.leaseId();
         String lease = item.leaseId() != null && !leases.dead.contains(item.leaseId()) ? item.leaseId() : current;
         if (lease == null) {
             leases.gate(); // no lease: make sure one is being sought, and wait for it
             return Outcome.PAUSE;
-        }
-        ObjectNode body;
-        try {
-            body = (ObjectNode) Json.MAPPER.readTree(item.body());
-        } catch (IOException e) {
-            finish(item, "rejected unreadable", reportsRejected, reportsPending);
-            return Outcome.DONE;
         }
         body.put("lease_id", lease);
         try {
@@ -233,7 +254,7 @@ final class ControlSync {
                         leases.absorb(item.costMicros()); // an older charge the current lease now carries
                     }
                 }
-                finish(item, "acked", reportsSent, reportsPending);
+                finish(item, "acked", reports, reports.sent);
                 return Outcome.DONE;
             }
             ControlFailure f = ControlFailure.of("report", reply);
@@ -256,69 +277,40 @@ final class ControlSync {
                 ControlEvents.error(events, f, client.server());
                 return Outcome.FAILED;
             }
-            finish(item, "rejected " + reply.status() + " " + f.code(), reportsRejected, reportsPending);
+            finish(item, "rejected " + reply.status() + " " + f.code(), reports, reports.rejected);
             rejected(OutboxRow.REPORT, item, f);
             return Outcome.DONE;
-        } catch (IOException | SQLException e) {
-            ControlEvents.error(events, ControlFailure.unreachable("report", e instanceof IOException io ? io : new IOException(e)),
-                    client.server());
+        } catch (IOException e) {
+            ControlEvents.error(events, ControlFailure.unreachable("report", e), client.server());
+            return Outcome.FAILED;
+        } catch (SQLException e) {
+            ControlEvents.error(events, new ControlFailure("report", 0, "STATE", e.getMessage()), client.server());
             return Outcome.FAILED;
         }
     }
 
     // ---- analytics ---------------------------------------------------------------------------------
 
-    private void sendEvents(boolean stopping) {
-        if (System.nanoTime() - eventsRetryAt < 0) {
-            return;
-        }
-        while (true) {
-            List<OutboxItem> items = pending(OutboxRow.ANALYTICS);
-            if (items.isEmpty()) {
-                return;
-            }
-            for (OutboxItem item : items) {
-                if (!sendEvent(item)) {
-                    eventFailures++;
-                    eventsRetryAt = System.nanoTime() + backoff(eventFailures);
-                    return;
-                }
-                eventFailures = 0;
-            }
-            if (stopping && Thread.currentThread().isInterrupted()) {
-                return;
-            }
-        }
-    }
-
-    /** False when the server could not take it now (tried again later). */
-    private boolean sendEvent(OutboxItem item) {
-        ObjectNode body;
-        try {
-            body = (ObjectNode) Json.MAPPER.readTree(item.body());
-        } catch (IOException e) {
-            finish(item, "rejected unreadable", eventsRejected, eventsPending);
-            return true;
-        }
+    private Outcome sendEvent(OutboxItem item, ObjectNode body) {
         ObjectNode withToken = client.bodyWithToken();
         withToken.setAll(body);
         try {
             ControlClient.Reply reply = client.post(ControlClient.ANALYTICS, withToken, true);
             if (reply.ok()) {
-                finish(item, "acked", eventsSent, eventsPending);
-                return true;
+                finish(item, "acked", analytics, analytics.sent);
+                return Outcome.DONE;
             }
             ControlFailure f = ControlFailure.of("analytics", reply);
             if (f.retryable()) {
                 ControlEvents.error(events, f, client.server());
-                return false;
+                return Outcome.FAILED;
             }
-            finish(item, "rejected " + reply.status() + " " + f.code(), eventsRejected, eventsPending); // 4xx: do not resend
+            finish(item, "rejected " + reply.status() + " " + f.code(), analytics, analytics.rejected); // 4xx: do not resend
             rejected(OutboxRow.ANALYTICS, item, f);
-            return true;
+            return Outcome.DONE;
         } catch (IOException e) {
             ControlEvents.error(events, ControlFailure.unreachable("analytics", e), client.server());
-            return false;
+            return Outcome.FAILED;
         }
     }
 
@@ -338,7 +330,7 @@ final class ControlSync {
         String current = leases.book.leaseId();
         leftovers = active.stream().anyMatch(l -> !l.leaseId().equals(current));
         for (LeaseRow l : active) {
-            if ((!all && l.leaseId().equals(current)) || System.nanoTime() - reportsRetryAt < 0) {
+            if ((!all && l.leaseId().equals(current)) || reports.waiting(System.nanoTime())) {
                 continue;
             }
             try {
@@ -346,8 +338,7 @@ final class ControlSync {
                     continue;
                 }
                 if (!leases.giveBack(l.leaseId(), state.chargedMicros(l.leaseId()))) {
-                    reportFailures++; // the server is unreachable or failing: wait before asking again
-                    reportsRetryAt = System.nanoTime() + backoff(reportFailures);
+                    reports.failed(); // the server is unreachable or failing: wait before asking again
                     return;
                 }
             } catch (SQLException e) {
@@ -379,11 +370,11 @@ final class ControlSync {
         }
     }
 
-    private void finish(OutboxItem item, String result, LongAdder counter, java.util.concurrent.atomic.AtomicLong pending) {
+    private void finish(OutboxItem item, String result, Lane lane, LongAdder counter) {
         try {
             state.finish(List.of(item.id()), result, System.currentTimeMillis());
             counter.increment();
-            pending.decrementAndGet();
+            lane.pending.decrementAndGet();
         } catch (SQLException e) {
             // Sent but not marked: the server's idempotency key makes a resend harmless.
             ControlEvents.error(events, new ControlFailure(item.kind(), 0, "STATE", e.getMessage()), client.server());
@@ -398,11 +389,6 @@ final class ControlSync {
         p.put("code", f.code());
         p.put("message", f.message());
         ControlEvents.publish(events, EngineEvent.CONTROL_REPORT_REJECTED, p);
-    }
-
-    private static long backoff(int failures) {
-        long ceiling = Math.min(RETRY_CAP_NANOS, RETRY_BASE_NANOS << Math.min(failures - 1, 20));
-        return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
     }
 
     private static void sleepQuietly(long millis) {

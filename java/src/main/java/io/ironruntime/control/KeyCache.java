@@ -81,11 +81,8 @@ final class KeyCache {
         fetching = false;
         failure = f;
         failuresInRow++;
-        long base = f.retryable() ? RETRY_BASE_NANOS : REFUSED_BASE_NANOS;
-        long cap = f.retryable() ? RETRY_CAP_NANOS : REFUSED_CAP_NANOS;
-        long ceiling = Math.min(cap, base << Math.min(failuresInRow - 1, 20));
-        // Equal jitter: at least half the ceiling, so a fleet of routers does not return in step.
-        retryAt = now + ceiling / 2 + random.nextLong(ceiling / 2 + 1);
+        retryAt = now + (f.retryable() ? Retry.nanos(failuresInRow, RETRY_BASE_NANOS, RETRY_CAP_NANOS, random)
+                : Retry.nanos(failuresInRow, REFUSED_BASE_NANOS, REFUSED_CAP_NANOS, random));
         retryAtSet = true;
     }
 

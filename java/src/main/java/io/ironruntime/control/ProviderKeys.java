@@ -160,12 +160,11 @@ final class ProviderKeys implements AutoCloseable {
         if (!k.isTextual() || k.asText().isBlank()) {
             throw new InvalidKeyReply("the reply has no provider_key");
         }
-        String key = k.asText().strip();
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (c < 0x21 || c > 0x7e) {
-                throw new InvalidKeyReply("the provider_key cannot be sent in an HTTP header");
-            }
+        String key;
+        try {
+            key = RouterConfigReader.checkedKey("the provider_key", k.asText());
+        } catch (ConfigException e) {
+            throw new InvalidKeyReply(e.getMessage());
         }
         Provider provider = Provider.ofWireName(b.path("provider").asText(""));
         if (provider == null) {

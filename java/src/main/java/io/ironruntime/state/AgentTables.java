@@ -1,11 +1,15 @@
 package io.ironruntime.state;
 
+import static io.ironruntime.state.SqlValues.getInt;
+import static io.ironruntime.state.SqlValues.getLong;
+import static io.ironruntime.state.SqlValues.setInt;
+import static io.ironruntime.state.SqlValues.setLong;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -273,29 +277,6 @@ final class AgentTables {
         return p.info().startInstant().map(Instant::toEpochMilli);
     }
 
-    private static void setLong(PreparedStatement p, int i, Long v) throws SQLException {
-        if (v == null) {
-            p.setNull(i, Types.INTEGER);
-        } else {
-            p.setLong(i, v);
-        }
-    }
 
-    private static void setInt(PreparedStatement p, int i, Integer v) throws SQLException {
-        if (v == null) {
-            p.setNull(i, Types.INTEGER);
-        } else {
-            p.setInt(i, v);
-        }
-    }
 
-    private static Long getLong(ResultSet r, int i) throws SQLException {
-        long v = r.getLong(i);
-        return r.wasNull() ? null : v;
-    }
-
-    private static Integer getInt(ResultSet r, int i) throws SQLException {
-        int v = r.getInt(i);
-        return r.wasNull() ? null : v;
-    }
 }

@@ -1,11 +1,13 @@
 package io.ironruntime.state;
 
+import static io.ironruntime.state.SqlValues.getLong;
+import static io.ironruntime.state.SqlValues.setLong;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -229,18 +231,5 @@ final class ControlTables {
                 return r.next() ? r.getLong(1) : 0;
             }
         }
-    }
-
-    private static void setLong(PreparedStatement p, int i, Long v) throws SQLException {
-        if (v == null) {
-            p.setNull(i, Types.INTEGER);
-        } else {
-            p.setLong(i, v);
-        }
-    }
-
-    private static Long getLong(ResultSet r, int i) throws SQLException {
-        long v = r.getLong(i);
-        return r.wasNull() ? null : v;
     }
 }
