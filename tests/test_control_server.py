@@ -438,3 +438,14 @@ def test_runtime_agents_spend_the_lease_and_their_calls_are_reported(make_router
     with sqlite3.connect(str(tmp_path / "iron_runtime.db")) as db:
         ids = [r[0] for r in db.execute("SELECT request_id FROM ledger WHERE agent_id = ?", (h.agent_id,))]
     assert sorted(ids) == sorted(reported_ids(cage))
+
+
+def test_analytics_wait_for_the_interval_and_are_posted_at_stop(make_router, cage, tmp_path):
+    router = control_router(make_router, cage, tmp_path, analytics_interval=60)
+    chat(router)
+    chat(router, content="second")
+    wait_for(lambda: len(cage.reports) == 2, what="the reports, which do not wait")
+    assert cage.analytics == [], "events wait for the interval"
+    router.stop()
+    assert len(cage.analytics) == 2 and not cage.duplicate_events, "posted at stop"
+    assert control(router)["analytics_pending"] == 0
