@@ -168,15 +168,23 @@ def test_expired_key_is_fetched_once_for_100_concurrent_requests(make_router, ca
 
 
 def test_key_is_refreshed_in_the_background_before_expiry(make_router, cage, tmp_path):
-    router = control_router(make_router, cage, tmp_path, cache_ttl_seconds=6)
-    time.sleep(5.0)  # past 80% of the time to live, before expiry
-    cage.delay("provider-key", 4.0)
-    t0 = time.monotonic()
-    chat(router, content="finds the key due")
-    assert time.monotonic() - t0 < 4.0, "the request used the cached key while the refresh ran"
+    ttl = 20
+    router = control_router(make_router, cage, tmp_path, cache_ttl_seconds=ttl)
+    # Past 80% of the time to live by the router's own clock, with seconds of validity left.
+    wait_for(lambda: control(router)["key_expires_in"] <= ttl * 0.2 - 0.2, timeout=ttl,
+             what="the key to be due for a refresh")
+    assert control(router)["key_expires_in"] > 1.0, "still valid when the request arrives"
+    cage.delay("provider-key", 60)  # the refresh is held until released below
+    done = []
+    first = threading.Thread(target=lambda: done.append(chat(router, content="finds the key due")))
+    first.start()
+    first.join(30)
+    assert done, "the request went on with the cached key while the refresh was held"
+    wait_for(lambda: cage.calls("provider-key") == 2, what="the background refresh to start")
     assert _burst(router, 20)() == [200] * 20
     assert cage.calls("provider-key") == 2, "one background refresh, however many requests found it due"
     cage.delay("provider-key", 0)
+    wait_for(lambda: control(router)["key_expires_in"] > ttl * 0.5, what="the refreshed key")
 
 
 def test_key_refused_gives_502_naming_the_code_and_backs_off(make_router, cage, tmp_path):
