@@ -1,17 +1,11 @@
 package io.ironruntime.translate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ironruntime.Json;
 import java.io.IOException;
-import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -27,41 +21,14 @@ class ChatToMessagesTest {
             "images-data-and-http", "two-step-tool-conversation", "tool-choice-named", "stop-temperature-user-stream",
             "stop-array-and-json-mode", "json-schema", "unknown-fields-dropped");
 
-    private static JsonNode resource(String name) throws IOException {
-        try (InputStream in = ChatToMessagesTest.class.getResourceAsStream(DIR + name + ".json")) {
-            if (in == null) {
-                throw new IOException("missing test resource " + DIR + name + ".json");
-            }
-            return Json.MAPPER.readTree(in);
-        }
-    }
-
     @TestFactory
     Stream<DynamicTest> goldenPairs() {
-        return CASES.stream().map(name -> DynamicTest.dynamicTest(name, () -> {
-            JsonNode pair = resource(name);
-            Translated t = ChatToMessages.translate(pair.get("chat"), 4096);
-            assertEquals(pair.get("messages"), t.body(), name);
-            List<String> dropped = new ArrayList<>();
-            pair.get("dropped").forEach(d -> dropped.add(d.asText()));
-            assertEquals(dropped, t.dropped(), name);
-        }));
+        return GoldenFiles.pairs(DIR, CASES, "chat", "messages", chat -> ChatToMessages.translate(chat, 4096));
     }
 
     @TestFactory
     Stream<DynamicTest> untranslatableRequestsGiveAClearError() throws IOException {
-        JsonNode errors = resource("errors");
-        List<DynamicTest> tests = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = errors.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            tests.add(DynamicTest.dynamicTest(e.getKey(), () -> {
-                TranslationException x = assertThrows(TranslationException.class,
-                        () -> ChatToMessages.translate(e.getValue().get("chat"), 4096));
-                String expected = e.getValue().get("error").asText();
-                assertTrue(x.getMessage().contains(expected), e.getKey() + ": " + x.getMessage());
-            }));
-        }
-        return tests.stream();
+        return GoldenFiles.errors(DIR, "chat", chat -> ChatToMessages.translate(chat, 4096));
     }
 
     @Test
@@ -77,7 +44,7 @@ class ChatToMessagesTest {
 
     @Test
     void theClientsRequestIsNotChanged() throws Exception {
-        JsonNode chat = resource("two-step-tool-conversation").get("chat");
+        JsonNode chat = GoldenFiles.read(DIR, "two-step-tool-conversation").get("chat");
         String before = chat.toString();
         ChatToMessages.translate(chat, 4096);
         assertEquals(before, chat.toString());
