@@ -159,12 +159,13 @@ def test_openai_prefix_on_messages_path_goes_to_openai(router, ant_up, oai_up):
     assert not ant_up.requests
 
 
-def test_messages_path_goes_to_anthropic_whatever_the_model(router, ant_up, oai_up):
-    """The path decides before the model."""
+def test_messages_path_with_an_openai_model_goes_to_openai(router, ant_up, oai_up):
+    """Translated to Chat Completions (tests/test_translation.py covers the translation itself)."""
     r = raw(router, "POST", "/v1/messages", {"model": "gpt-4o", "max_tokens": 10, "messages": MSG})
     assert r.status == 200, r
-    assert ant_up.last.json["model"] == "gpt-4o"
-    assert not oai_up.requests
+    assert r.json()["type"] == "message"
+    assert (oai_up.last.path, oai_up.last.json["model"]) == ("/v1/chat/completions", "gpt-4o")
+    assert not ant_up.requests
 
 
 def test_upstream_errors_pass_through(router, ant_up):

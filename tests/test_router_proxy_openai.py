@@ -246,12 +246,12 @@ def test_openai_models_stay_on_openai(router, oai_up, ant_up, model):
 
 @pytest.mark.parametrize("model", ["claude-3-5-haiku-latest", "claude-opus-4-1", "claude-sonnet-4-5"])
 def test_claude_model_on_chat_path_goes_to_anthropic(router, oai_up, ant_up, model):
-    """No translation yet: forwarded to the Anthropic origin at the same path, with Anthropic auth."""
+    """Translated to Anthropic Messages (tests/test_translation.py covers the translation itself)."""
     c = oai_client(router).chat.completions.create(model=model, messages=MSG)
-    assert c.choices[0].message.content == ECHO  # the fake Anthropic answers this path in OpenAI format
+    assert c.choices[0].message.content == ECHO
     assert not oai_up.requests
     rec = ant_up.last
-    assert (rec.path, rec.json["model"]) == ("/v1/chat/completions", model)
+    assert (rec.path, rec.json["model"]) == ("/v1/messages", model)
     assert rec.headers.get("x-api-key") == ANTHROPIC_KEY
     assert rec.headers.get("anthropic-version") == "2023-06-01"
     assert_no_secret(all_header_values(rec), OPENAI_KEY, router.api_key)
@@ -260,7 +260,7 @@ def test_claude_model_on_chat_path_goes_to_anthropic(router, oai_up, ant_up, mod
 def test_claude_model_stream_on_chat_path_goes_to_anthropic(router, oai_up, ant_up):
     chunks = list(oai_client(router).chat.completions.create(model="claude-opus-4-1", messages=MSG, stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == ECHO
-    assert ant_up.last.stream and not oai_up.requests
+    assert ant_up.last.stream and ant_up.last.path == "/v1/messages" and not oai_up.requests
 
 
 def test_upstream_errors_pass_through(router, oai_up):

@@ -29,6 +29,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{_PROG}: error: {message} (see {self.prog} --help)\n")
 
 
+def _alias(value: str) -> "tuple[str, str]":
+    name, eq, model = value.partition("=")
+    if not eq or not name or not model:
+        raise argparse.ArgumentTypeError(f"must be NAME=MODEL (e.g. fast=claude-haiku-4-5), got {value!r}")
+    return name, model
+
+
 def _add_router_flags(p: argparse.ArgumentParser) -> None:
     """The router's settings, shared by ``router`` and ``run`` (where it listens and its budget are each
     command's own)."""
@@ -41,6 +48,8 @@ def _add_router_flags(p: argparse.ArgumentParser) -> None:
                    help="control server: USD asked for per budget lease (default 10)")
     p.add_argument("--strict", action="store_true",
                    help="control server: fail at start when the key or first lease cannot be had")
+    p.add_argument("--model-alias", action="append", type=_alias, metavar="NAME=MODEL",
+                   help="a name clients may use for a model, e.g. fast=claude-haiku-4-5 (repeatable)")
     p.add_argument("--max-request-bytes", type=int, metavar="N", default=32 * 1024 * 1024,
                    help="largest request body accepted (default 32 MiB)")
     p.add_argument("--connect-timeout", type=float, metavar="S", default=10.0,
@@ -90,6 +99,7 @@ def _router_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
         cache_ttl_seconds=args.cache_ttl,
         lease_budget=args.lease_budget,
         strict=True if args.strict else None,
+        model_aliases=dict(args.model_alias) if args.model_alias else None,
         openai_base_url=args.openai_base_url,
         anthropic_base_url=args.anthropic_base_url,
         max_request_bytes=args.max_request_bytes,

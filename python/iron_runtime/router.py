@@ -237,6 +237,20 @@ def _opt_path(name: str, value: Any) -> Optional[str]:
     raise TypeError(f"{name} must be a path (str or os.PathLike) or None, not {_type_name(value)}")
 
 
+def _model_aliases(value: Any) -> Optional[Dict[str, str]]:
+    """Types here; the engine checks names and that no alias names another (one message each)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise TypeError(f"model_aliases must be a dict of alias to model name, not {_type_name(value)}")
+    out: Dict[str, str] = {}
+    for alias, model in value.items():
+        if not isinstance(alias, str) or not isinstance(model, str):
+            raise TypeError(f"model_aliases must map str to str, got {_type_name(alias)} -> {_type_name(model)}")
+        out[alias] = model
+    return out
+
+
 def _custom_pricing(value: Any) -> Optional[Dict[str, Dict[str, Any]]]:
     if value is None:
         return None
@@ -434,6 +448,7 @@ class LlmRouter:
         lease_refresh_threshold: Optional[float] = None,
         analytics_interval: Optional[float] = None,
         provider_key: Optional[ProviderKey] = None,
+        model_aliases: Optional[Mapping[str, str]] = None,
         port: int = 0,
         host: str = "127.0.0.1",
         openai_base_url: Optional[str] = None,
@@ -487,6 +502,10 @@ class LlmRouter:
             analytics_interval: control-server mode only. Seconds between posts of finished
                 requests to the server's analytics (default 5; also at stop).
             provider_key: the real provider key, or ``{"openai": ..., "anthropic": ...}``.
+                With both keys, OpenAI-format clients can call Claude models and
+                Anthropic-format clients OpenAI models: the router translates.
+            model_aliases: names clients may use for models, e.g. ``{"fast":
+                "claude-haiku-4-5"}``; applied before routing, translation and pricing.
             port: the loopback port to listen on; 0 picks a free one.
             host: the address to listen on.
             openai_base_url: upstream OpenAI origin (default ``https://api.openai.com``).
@@ -590,6 +609,7 @@ class LlmRouter:
             "lease_refresh_threshold": _opt_number("lease_refresh_threshold", lease_refresh_threshold),
             "analytics_interval": _opt_seconds("analytics_interval", analytics_interval),
             "provider_key": _provider_key(provider_key),
+            "model_aliases": _model_aliases(model_aliases),
             "port": _int("port", port, 0, 65535),
             "host": host,
             "openai_base_url": _opt_str("openai_base_url", openai_base_url),

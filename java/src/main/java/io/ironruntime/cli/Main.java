@@ -166,6 +166,7 @@ public final class Main {
         return String.join("\n",
                 "usage: iron-runtime router [--port N] [--host ADDR] [--openai-base-url URL] [--anthropic-base-url URL]",
                 "                           [--server-url URL] [--cache-ttl S] [--lease-budget USD] [--strict]",
+                "                           [--model-alias NAME=MODEL ...]",
                 "                           [--max-request-bytes N] [--connect-timeout S] [--read-timeout S]",
                 "                           [--budget USD] [--budget-id NAME] [--state-dir DIR] [--pricing-file FILE]",
                 "                           [--unknown-model block|allow] [--pii redact|mask|hash|block|detect|off]",

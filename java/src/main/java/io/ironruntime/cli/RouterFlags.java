@@ -31,6 +31,7 @@ final class RouterFlags {
             case "--cache-ttl" -> s.put("cache_ttl_seconds", integer(flag, value));
             case "--lease-budget" -> s.put("lease_budget", value); // decimal text: the reader keeps it exact
             case "--strict" -> s.put("strict", true);
+            case "--model-alias" -> alias(flag, value, s);
             case "--max-request-bytes" -> s.put("max_request_bytes", integer(flag, value));
             case "--connect-timeout" -> s.put("connect_timeout", seconds(flag, value));
             case "--read-timeout" -> s.put("read_timeout", seconds(flag, value));
@@ -88,6 +89,15 @@ final class RouterFlags {
         } catch (NumberFormatException e) {
             throw new ConfigException(flag + " must be a number of seconds, got '" + value + "'");
         }
+    }
+
+    /** {@code NAME=MODEL}; repeatable. */
+    private static void alias(String flag, String value, ObjectNode s) {
+        int eq = value.indexOf('=');
+        if (eq <= 0 || eq == value.length() - 1) {
+            throw new ConfigException(flag + " must be NAME=MODEL (e.g. fast=claude-haiku-4-5), got '" + value + "'");
+        }
+        s.withObjectProperty("model_aliases").put(value.substring(0, eq), value.substring(eq + 1));
     }
 
     private static boolean onOff(String flag, String value) {

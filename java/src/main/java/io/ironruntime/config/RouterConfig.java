@@ -19,6 +19,7 @@ import java.util.Map;
  * @param budget       budget, pricing and ledger settings
  * @param pii          PII and secret detection and redaction
  * @param resilience   circuit breakers, retries, rate limits, timeouts
+ * @param modelAliases names clients may use for models, applied before routing and pricing
  * @param eventRetentionDays how long the database keeps engine events (whole days, at least 1)
  * @param verbose      log one JSON line per finished request ({@code iron_runtime.requests})
  * @param logLevel     the level of the engine's other log messages
@@ -36,6 +37,7 @@ public record RouterConfig(
         BudgetConfig budget,
         PiiConfig pii,
         ResilienceConfig resilience,
+        ModelAliases modelAliases,
         int eventRetentionDays,
         boolean verbose,
         LogLevel logLevel) {
@@ -46,8 +48,8 @@ public record RouterConfig(
     public static final int MAX_EVENT_RETENTION_DAYS = 3_650;
 
     public RouterConfig {
-        if (adminToken == null || logLevel == null) {
-            throw new IllegalArgumentException("adminToken and logLevel are required");
+        if (adminToken == null || logLevel == null || modelAliases == null) {
+            throw new IllegalArgumentException("adminToken, logLevel and modelAliases are required");
         }
         providerKeys = Map.copyOf(providerKeys);
         upstreamOrigins = Map.copyOf(new EnumMap<>(upstreamOrigins));
@@ -83,7 +85,8 @@ public record RouterConfig(
         return "RouterConfig[host=" + host + ", port=" + port + ", mode=" + keyMode.wireName()
                 + ", providers=" + keys + (control == null ? "" : ", " + control) + ", origins=" + upstreamOrigins
                 + ", maxRequestBytes=" + maxRequestBytes + ", " + resilience + ", budgetId=" + budget.budgetId()
-                + ", database=" + budget.database() + ", " + pii + ", verbose=" + verbose + ", logLevel="
+                + ", database=" + budget.database() + ", " + pii + ", modelAliases=" + modelAliases.aliases().size()
+                + ", verbose=" + verbose + ", logLevel="
                 + logLevel.wireName() + "]";
     }
 }

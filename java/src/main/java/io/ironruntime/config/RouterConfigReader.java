@@ -33,7 +33,7 @@ public final class RouterConfigReader {
             "custom_pricing", "unknown_model", "budget_alerts", "event_retention_days", "pii", "pii_scope", "pii_patterns", "pii_detectors",
             "pii_region", "pii_salt", "first_byte_timeout", "idle_timeout", "total_timeout", "circuit_breaker",
             "max_retries", "retry_backoff", "rate_limits", "max_in_flight", "queue_timeout", "verbose", "log_level",
-            "strict", "lease_budget", "lease_refresh_threshold", "analytics_interval");
+            "strict", "lease_budget", "lease_refresh_threshold", "analytics_interval", "model_aliases");
 
     private RouterConfigReader() {
     }
@@ -94,7 +94,7 @@ public final class RouterConfigReader {
         LogLevel logLevel = LogLevel.parse(s.text("log_level", LogLevel.WARNING.wireName()));
         return new RouterConfig(host, port, keys.mode, keys.providerKeys, control, origins, maxRequestBytes,
                 localToken, localToken != null ? localToken : newLocalToken(),
-                BudgetSettings.read(s), PiiSettings.read(s), ResilienceSettings.read(s),
+                BudgetSettings.read(s), PiiSettings.read(s), ResilienceSettings.read(s), ModelAliases.read(s),
                 eventRetentionDays, verbose, logLevel);
     }
 

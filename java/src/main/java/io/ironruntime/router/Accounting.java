@@ -178,8 +178,9 @@ final class Accounting implements AutoCloseable, LeaseBudget {
         }
         boolean rewritten = false;
         long outputPerChoice = plan != null ? plan.outputCap() : Math.max(0, estimate.outputBound());
-        if (plan != null && endpoint.producesOutput() && !plan.clientBound() && hold.bounded()) {
-            // No bound from the client: send the one the reservation pays for, so the provider stops in budget.
+        if (plan != null && endpoint.producesOutput() && !plan.clientBound() && (hold.bounded() || r.outputBoundRequired)) {
+            // No bound from the client: send the one the reservation pays for, so the provider stops in budget
+            // (a translated Claude request needs one in any case: the model's max output when the budget is unlimited).
             outputPerChoice = plan.outputTokensFor(hold.amount());
             ((ObjectNode) r.json).put(endpoint.boundField, outputPerChoice);
             totals.boundsInjected.increment();

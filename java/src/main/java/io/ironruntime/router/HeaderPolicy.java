@@ -28,6 +28,15 @@ final class HeaderPolicy {
         return !passthroughCredentials && (n.equals("authorization") || n.equals("x-api-key"));
     }
 
+    /**
+     * True for a header that belongs to the other provider's API ({@code anthropic-version},
+     * {@code anthropic-beta}, {@code openai-organization}, ...): a translated request leaves it behind.
+     */
+    static boolean otherProvider(String name, io.ironruntime.provider.Provider upstream) {
+        String n = name.toLowerCase(Locale.ROOT);
+        return upstream == io.ironruntime.provider.Provider.OPENAI ? n.startsWith("anthropic-") : n.startsWith("openai-");
+    }
+
     /** Response headers that are not passed back; the router frames the body itself. */
     static boolean dropFromResponse(String name) {
         return HOP_BY_HOP.contains(name.toLowerCase(Locale.ROOT));

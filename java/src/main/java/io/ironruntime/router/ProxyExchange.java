@@ -499,7 +499,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         answeredError = reply.code();
         router.stats.rejected.increment();
         router.stats.errors.increment();
-        respond(reply.status(), ProviderErrors.body(request.provider(), reply), ContentType.APPLICATION_JSON, reply.headers());
+        respond(reply.status(), ProviderErrors.body(request.clientFormat(), reply), ContentType.APPLICATION_JSON, reply.headers());
     }
 
     /** {@link #respondError} from a timer or a callback, where nothing can be thrown to. */
@@ -666,21 +666,27 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
     }
 
     private void sendHead(HttpResponse upstream, EntityDetails upstreamEntity, long length) throws HttpException, IOException {
-        answeredStatus = upstream.getCode();
-        if (upstream.getCode() >= 400) {
+        int status = request.translation == null ? upstream.getCode() : request.translation.status(upstream.getCode());
+        answeredStatus = status;
+        if (status >= 400) {
             router.stats.errors.increment();
         }
-        BasicHttpResponse response = new BasicHttpResponse(upstream.getCode(), upstream.getReasonPhrase());
+        BasicHttpResponse response = status == upstream.getCode() ? new BasicHttpResponse(status, upstream.getReasonPhrase())
+                : new BasicHttpResponse(status);
         for (Header h : upstream.getHeaders()) {
             if (!HeaderPolicy.dropFromResponse(h.getName()) && !(gzip != null && h.getName().equalsIgnoreCase("Content-Encoding"))) {
                 response.addHeader(h);
             }
         }
+        boolean translatedJson = request.translation != null && relay != null && relay.shape() == ResponseRelay.Shape.JSON;
+        if (request.translation != null) {
+            TranslatedHeaders.adjust(response, upstream.getCode(), translatedJson, request.translationDropped);
+        }
         response.setHeader(RouterContext.REQUEST_ID_HEADER, request.id);
         headSent = true;
         router.hangups.doneWaiting(clientAddress, this); // from here on, HttpCore reports a hang-up itself
-        EntityDetails entity = upstreamEntity == null ? null
-                : new BasicEntityDetails(length, ContentType.parseLenient(upstreamEntity.getContentType()));
+        EntityDetails entity = upstreamEntity == null ? null : new BasicEntityDetails(length,
+                translatedJson ? ContentType.APPLICATION_JSON : ContentType.parseLenient(upstreamEntity.getContentType()));
         responseChannel.sendResponse(response, entity, serverContext);
     }
 
@@ -704,7 +710,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             } catch (ResponsePii.Refused ignored) {
                 // the stream ends with the upstream error event below either way
             }
-            SseEvent error = ProviderErrors.streamEvent(request.provider(),
+            SseEvent error = ProviderErrors.streamEvent(request.clientFormat(),
                     UpstreamFailures.midStream(cause, request.provider()));
             enqueue(ByteBuffer.wrap(error.raw()));
             endOutput();
@@ -733,7 +739,7 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         }
         endCharge(false, 0, outcome);
         router.stats.errors.increment();
-        enqueue(ByteBuffer.wrap(ProviderErrors.streamEvent(request.provider(), r.reply).raw()));
+        enqueue(ByteBuffer.wrap(ProviderErrors.streamEvent(request.clientFormat(), r.reply).raw()));
         endOutput();
     }
 
@@ -749,6 +755,10 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
         /** A response that is not passed on (retried past, or its attempt was given up). */
         private boolean discarding;
         private FutureCallback<Void> resultCallback;
+        /** The status the provider answered (a translated error body is shaped by it). */
+        private int upstreamStatus;
+        /** Rewrites a translated stream into the client's format; null when the response is not translated. */
+        private io.ironruntime.translate.StreamTranslator streamTranslation;
 
         UpstreamResponse(CircuitBreaker breaker, long permit) {
             this.breaker = breaker;
@@ -816,7 +826,16 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
                     complete();
                     return;
                 }
-                relay = ResponseRelay.of(ResponseRelay.shapeOf(entity.getContentType(), entity.getContentEncoding()), this);
+                upstreamStatus = code;
+                ResponseRelay.Shape shape = ResponseRelay.shapeOf(entity.getContentType(), entity.getContentEncoding());
+                if (request.translation != null && code >= 400 && shape == ResponseRelay.Shape.RAW
+                        && !ResponseRelay.encoded(entity.getContentEncoding())) {
+                    shape = ResponseRelay.Shape.JSON; // an HTML error page from a proxy still reaches the client as its format's error
+                }
+                relay = ResponseRelay.of(shape, this);
+                if (request.translation != null && shape == ResponseRelay.Shape.SSE) {
+                    streamTranslation = request.translation.stream();
+                }
                 responsePii = router.pii == null ? null : router.pii.forResponse(request);
                 if (responsePii != null && relay.shape() == ResponseRelay.Shape.RAW) {
                     if (GzipBody.readable(entity.getContentEncoding(), entity.getContentType())) {
@@ -990,13 +1009,20 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             if (metered == null) {
                 return;
             }
+            java.util.function.Consumer<SseEvent> client = toClient(out);
             if (responsePii == null) {
-                out.accept(metered);
+                client.accept(metered);
             } else {
                 // The meter parsed the event already; its tree serves when it forwarded the event as it was.
                 JsonNode parsed = request.charge != null && metered == event ? request.charge.meter.lastParsed() : null;
-                responsePii.onEvent(metered, parsed, out);
+                responsePii.onEvent(metered, parsed, client);
             }
+        }
+
+        /** Where checked events go: to the client, through the translator when the request crossed formats. */
+        private java.util.function.Consumer<SseEvent> toClient(java.util.function.Consumer<SseEvent> out) {
+            io.ironruntime.translate.StreamTranslator t = streamTranslation;
+            return t == null ? out : e -> t.onEvent(e, out);
         }
 
         @Override
@@ -1012,13 +1038,17 @@ final class ProxyExchange implements AsyncServerExchangeHandler {
             if (request.charge != null) {
                 request.charge.meter.onBody(json);
             }
-            return responsePii == null ? json : responsePii.onBody(json);
+            byte[] checked = responsePii == null ? json : responsePii.onBody(json);
+            return request.translation == null ? checked : request.translation.body(upstreamStatus, checked);
         }
 
         @Override
         public void onEnd(java.util.function.Consumer<SseEvent> out) {
             if (responsePii != null) {
-                responsePii.onStreamEnd(out);
+                responsePii.onStreamEnd(toClient(out));
+            }
+            if (streamTranslation != null) {
+                streamTranslation.onEnd(out);
             }
         }
     }

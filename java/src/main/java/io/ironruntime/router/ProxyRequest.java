@@ -27,6 +27,12 @@ public final class ProxyRequest {
     java.util.concurrent.CompletableFuture<Void> waitFor;
     /** How often the request has waited: a stage asks at most a few times before it answers. */
     int waits;
+    /** How the response returns to the client's wire format when the request was translated; else null. */
+    io.ironruntime.translate.ResponseTranslation translation;
+    /** The client's fields the translation left out (named in a response header); empty when none. */
+    java.util.List<String> translationDropped = java.util.List.of();
+    /** True when the upstream needs an output bound the client did not give: the ledger sets one. */
+    boolean outputBoundRequired;
     /** The money side of a metered request, set by the metering stage; null when it is not charged. */
     RequestCharge charge;
     /** The runtime agent whose token the request presented; null for the router's own token. */
@@ -52,8 +58,14 @@ public final class ProxyRequest {
         return route;
     }
 
+    /** The provider the request goes to. */
     public Provider provider() {
         return route.provider();
+    }
+
+    /** The provider whose wire format the client speaks: errors are shaped for it. */
+    public Provider clientFormat() {
+        return translation != null ? translation.direction().client : route.provider();
     }
 
     String header(String name) {

@@ -43,7 +43,7 @@ final class RequestStages {
                 new DeclaredSizeCheck(config.maxRequestBytes()));
         List<RequestStage> body = new java.util.ArrayList<>();
         body.add(RequestStages::parseJson);
-        body.add(RequestStages::routeByModel);
+        body.add(new ModelRouting(config.modelAliases(), accounting.pricing, config.keyMode()));
         body.add(new CredentialCheck(config, control));
         if (pii != null) {
             body.add(pii::admit); // before metering: a blocked request reserves nothing, a redacted one is priced as sent
@@ -153,11 +153,6 @@ final class RequestStages {
         return false;
     }
 
-    static ErrorReply routeByModel(ProxyRequest r) {
-        r.route = r.route.withModelProvider(Provider.ofModel(r.model()));
-        return null;
-    }
-
     /** The key and the origin: the router's own, the control server's, or none (passthrough). */
     record CredentialCheck(RouterConfig config, ControlSession control) implements RequestStage {
         @Override
@@ -185,7 +180,9 @@ final class RequestStages {
             String key = config.providerKeys().get(p);
             if (key == null) {
                 String env = p == Provider.ANTHROPIC ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
-                return ErrorReply.badRequest("provider_not_configured", "This request goes to " + p.wireName()
+                String why = r.translation == null ? "" : " (model " + printable(r.model()) + " is served by " + p.wireName()
+                        + ", so the request was to be translated to its format)";
+                return ErrorReply.badRequest("provider_not_configured", "This request goes to " + p.wireName() + why
                         + " but the router has no " + p.wireName() + " key: pass provider_key={'" + p.wireName()
                         + "': ...} or set " + env);
             }

@@ -16,9 +16,9 @@ public record Route(Kind kind, Provider provider, boolean explicit, String upstr
     public enum Kind { PROXY, HEALTH, NOT_FOUND }
 
     /**
-     * A Claude model moves an OpenAI-format request to Anthropic (which serves an OpenAI-compatible
-     * chat endpoint), unless a path segment chose the provider. Anthropic paths stay with Anthropic:
-     * sending them to OpenAI needs the translation layer.
+     * A Claude model moves an OpenAI-format request to Anthropic, unless a path segment chose the
+     * provider. Chat Completions never get here with a Claude model: {@link ModelRouting} translates them
+     * to Messages (as it translates Messages requests for OpenAI models).
      */
     public Route withModelProvider(Provider byModel) {
         if (explicit || byModel != Provider.ANTHROPIC || provider != Provider.OPENAI) {

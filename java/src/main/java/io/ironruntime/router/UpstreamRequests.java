@@ -27,7 +27,8 @@ final class UpstreamRequests {
 
         boolean passthrough = request.upstreamKey == null;
         for (Header h : request.head.getHeaders()) {
-            if (!HeaderPolicy.dropFromRequest(h.getName(), passthrough)) {
+            if (!HeaderPolicy.dropFromRequest(h.getName(), passthrough)
+                    && !(request.translation != null && HeaderPolicy.otherProvider(h.getName(), provider))) {
                 upstream.addHeader(h);
             }
         }

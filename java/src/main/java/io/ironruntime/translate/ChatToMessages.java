@@ -33,8 +33,8 @@ public final class ChatToMessages {
     }
 
     /**
-     * @param defaultMaxTokens {@code max_tokens} when the client set none (Anthropic requires it): the
-     *                         model's output limit from the pricing table
+     * @param defaultMaxTokens {@code max_tokens} when the client set none (Anthropic requires one), or 0 to
+     *                         leave it out for the caller to set (the router sizes it to the budget)
      */
     public static Translated translate(JsonNode chat, int defaultMaxTokens) throws TranslationException {
         if (chat == null || !chat.isObject()) {
@@ -48,7 +48,11 @@ public final class ChatToMessages {
             throw new TranslationException("n=" + n + " is not supported for Claude models: send one request per choice");
         }
         JsonNode max = chat.hasNonNull("max_completion_tokens") ? chat.get("max_completion_tokens") : chat.get("max_tokens");
-        out.put("max_tokens", max != null && max.canConvertToInt() && max.asInt() > 0 ? max.asInt() : defaultMaxTokens);
+        if (max != null && max.canConvertToInt() && max.asInt() > 0) {
+            out.put("max_tokens", max.asInt());
+        } else if (defaultMaxTokens > 0) {
+            out.put("max_tokens", defaultMaxTokens);
+        }
         List<String> system = new ArrayList<>();
         ArrayNode messages = messages(chat.path("messages"), system);
         if (jsonMode(chat.path("response_format"))) {
