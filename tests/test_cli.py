@@ -25,9 +25,10 @@ import pytest
 import iron_runtime
 from fakes.upstream import reply_text
 from children import CHILD_CWD, child_env
-from helpers import IC_TOKEN, MSG, assert_no_secret, can_bind, free_port, refuses_connections
+from helpers import IC_TOKEN, MSG, assert_no_secret, can_bind, free_port, refuses_connections, wait_for
 
 REAL_KEY = "sk-test-CLIrealKEY-0123456789abcdefXYZ"  # what the fake must see, and no printed line
+ANTHROPIC_REAL_KEY = "sk-ant-api03-CLIrealKEY-0123456789abcdef"
 FIXED_TOKEN = "cli-fixed-token-0123456789abcdef"  # IRON_RUNTIME_TOKEN for the Java CLI
 ECHO = reply_text("hello router")
 START_TIMEOUT = 60.0  # bound on reaching the banner (JVM start is 1-3 s; the machine is shared)
@@ -238,8 +239,10 @@ def test_python_cli_version_needs_no_java():
     (["--event-retention-days", "week"], {}, ["--event-retention-days", "week"]),
     (["--log-level", "loud"], {}, ["--log-level", "loud"]),
     (["--verbose=yes"], {}, ["--verbose"]),
+    (["--model-alias", "fast"], {}, ["--model-alias", "NAME=MODEL"]),
+    (["--model-alias", "a=b", "--model-alias", "b=claude-haiku-4-5"], {}, ["model_aliases", "itself an alias"]),
 ], ids=["port-99999", "server-url-ftp-without-token", "server-url-ftp-with-token", "budget-negative", "budget-id-blank",
-        "retention-0", "retention-week", "log-level-loud", "verbose-with-value"])
+        "retention-0", "retention-week", "log-level-loud", "verbose-with-value", "alias-without-model", "alias-chain"])
 def test_python_cli_bad_input(flags, env, words):
     port_flags = [] if "--port" in flags else ["--port", str(free_port())]
     proc = run_to_end([sys.executable, "-m", "iron_runtime", "router"] + port_flags + flags,
@@ -322,8 +325,10 @@ def assert_bad_input_rejected(proc, words) -> None:
     (["--event-retention-days", "week"], {}, ["--event-retention-days", "week"]),
     (["--log-level", "loud"], {}, ["log_level", "loud"]),
     (["--verbose=yes"], {}, ["--verbose"]),
+    (["--model-alias", "fast="], {}, ["--model-alias", "NAME=MODEL"]),
+    (["--model-alias", "a=b", "--model-alias", "b=claude-haiku-4-5"], {}, ["model_aliases", "itself an alias"]),
 ], ids=["port-nope", "port-99999", "server-url-ftp", "budget-lots", "unknown-model-maybe", "retention-0",
-        "retention-week", "log-level-loud", "verbose-with-value"])
+        "retention-week", "log-level-loud", "verbose-with-value", "alias-without-model", "alias-chain"])
 def test_java_cli_bad_input(flags, env, words):
     port_flags = [] if "--port" in flags else ["--port", str(free_port())]
     proc = run_to_end(java_cli() + ["router"] + port_flags + flags, child_env(OPENAI_API_KEY=REAL_KEY, **env))
@@ -373,6 +378,33 @@ def test_cli_log_level_info_reports_start_and_stop(tmp_path, cli):
         assert re.search(r"^\S+ INFO LlmRouter - iron-runtime router on port %d stopped$" % port, err, re.M), \
             child.output()
         assert_no_secret(child.output(), REAL_KEY)
+    finally:
+        child.kill()
+
+
+@pytest.mark.parametrize("cli", ["java", "python"])
+def test_cli_model_alias_translates_and_logs_dropped_fields(oai_up, ant_up, cli):
+    """An alias for a Claude model, used by an OpenAI client: translated, and the dropped field named on stderr."""
+    argv = java_cli() if cli == "java" else [sys.executable, "-m", "iron_runtime"]
+    port = free_port()
+    child = Child(argv + ["router", "--port", str(port), "--openai-base-url", oai_up.origin,
+                          "--anthropic-base-url", ant_up.origin, "--model-alias", "fast=claude-haiku-4-5"],
+                  child_env(OPENAI_API_KEY=REAL_KEY, ANTHROPIC_API_KEY=ANTHROPIC_REAL_KEY))
+    try:
+        base_url = child.wait_for_line(r"^iron-runtime router listening on (\S+)$").group(1)
+        token = child.banner_value("client token: ")
+        client = openai.OpenAI(base_url=base_url, api_key=token, max_retries=0, timeout=20)
+        answer = client.chat.completions.create(model="fast", messages=MSG, seed=7)
+        assert answer.choices[0].message.content == ECHO
+        rec = ant_up.last
+        assert (rec.path, rec.json["model"]) == ("/v1/messages", "claude-haiku-4-5") and "seed" not in rec.json
+        assert rec.headers.get("x-api-key") == ANTHROPIC_REAL_KEY and not oai_up.requests
+        note = re.compile(r"^\S+ WARN\S* ModelRouting - Translating a request for claude-haiku-4-5 to anthropic: "
+                          r"dropped seed \(no counterpart in that format\)$")
+        wait_for(lambda: any(note.search(l) for l in child.stderr_lines), what="the dropped-field warning")
+        rc, _ = child.stop(signal.SIGTERM)
+        assert rc in (0, 128 + signal.SIGTERM), child.output()
+        assert_no_secret(child.output(), REAL_KEY, ANTHROPIC_REAL_KEY)
     finally:
         child.kill()
 

@@ -122,6 +122,20 @@ def test_anthropic_key_sets_provider_and_other_provider_is_refused(make_router, 
     assert "anthropic" in r.json()["error"]["message"]
 
 
+def test_openai_client_uses_claude_through_the_servers_anthropic_key(make_router, cage, ant_up, tmp_path):
+    """Translation in control-server mode: the key the server gave is the target provider's."""
+    cage.set_agent(1, provider="anthropic", provider_key="sk-ant-fakeKEYfromCAGE", base_url=ant_up.origin)
+    router = control_router(make_router, cage, tmp_path)
+    c = oai_client(router, max_retries=0).chat.completions.create(model="claude-haiku-4-5", messages=MSG, max_tokens=20)
+    assert c.choices[0].message.content == reply_text("hello router")
+    rec = ant_up.last
+    assert rec.path == "/v1/messages" and rec.headers["x-api-key"] == "sk-ant-fakeKEYfromCAGE"
+    router.stop()
+    reports = cage.reports
+    assert len(reports) == 1 and reports[0]["provider"] == "anthropic" and reports[0]["model"] == "claude-haiku-4-5"
+    assert reports[0]["cost_microdollars"] == ledger(tmp_path)[0]["cost_picos"] // 1_000_000
+
+
 def test_explicit_base_url_wins_over_the_servers(make_router, cage, oai_up, ant_up, tmp_path):
     router = control_router(make_router, cage, tmp_path, openai_base_url=ant_up.origin)
     chat(router)

@@ -107,6 +107,24 @@ class RouterConfigReaderTest {
     }
 
     @Test
+    void modelAliasesResolveOnceAndAreChecked() {
+        ModelAliases a = RouterConfigReader.fromJson("{\"model_aliases\":{\"fast\":\"claude-haiku-4-5\",\"smart\":\"gpt-4o\"}}")
+                .modelAliases();
+        assertEquals("claude-haiku-4-5", a.resolve("fast"));
+        assertEquals("gpt-4o", a.resolve("smart"));
+        assertEquals("gpt-4o-mini", a.resolve("gpt-4o-mini"));
+        assertEquals(null, a.resolve(null));
+        assertTrue(RouterConfigReader.fromJson("{}").modelAliases().isEmpty());
+        assertMessage("model_aliases must be a mapping", "{\"model_aliases\":[\"fast\"]}");
+        assertMessage("model_aliases['fast'] must be a model name", "{\"model_aliases\":{\"fast\":7}}");
+        assertMessage("model_aliases['fast'] must be a model name", "{\"model_aliases\":{\"fast\":\" \"}}");
+        assertMessage("an alias must be a non-empty name", "{\"model_aliases\":{\"\":\"gpt-4o\"}}");
+        assertMessage("names itself", "{\"model_aliases\":{\"gpt-4o\":\"gpt-4o\"}}");
+        assertMessage("model_aliases['a'] is 'b', which is itself an alias",
+                "{\"model_aliases\":{\"a\":\"b\",\"b\":\"claude-haiku-4-5\"}}");
+    }
+
+    @Test
     void originsDropATrailingV1AndKeepAPathPrefix() {
         RouterConfig c = RouterConfigReader.fromJson("{\"openai_base_url\":\"http://127.0.0.1:9/v1/\","
                 + "\"anthropic_base_url\":\"https://gw.example.com/anthropic\"}");
