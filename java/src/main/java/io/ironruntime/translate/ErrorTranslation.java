@@ -75,6 +75,27 @@ public final class ErrorTranslation {
         return new TranslatedError(upstream, body);
     }
 
+    /** OpenAI's {@code error.type} for an Anthropic error type met without a status (mid-stream). */
+    static String openAiType(String anthropicType) {
+        return openAiType(statusOf(anthropicType), anthropicType);
+    }
+
+    /** The status Anthropic answers with an error of this type (the inverse of {@link #anthropicType}). */
+    private static int statusOf(String anthropicType) {
+        return switch (anthropicType == null ? "" : anthropicType) {
+            case "invalid_request_error" -> 400;
+            case "authentication_error" -> 401;
+            case "billing_error" -> 402;
+            case "permission_error" -> 403;
+            case "not_found_error" -> 404;
+            case "request_too_large" -> 413;
+            case "rate_limit_error" -> 429;
+            case "timeout_error" -> 504;
+            case "overloaded_error" -> 529;
+            default -> 500; // api_error and anything unknown
+        };
+    }
+
     /** OpenAI's {@code error.type} for an Anthropic error of this status and type. */
     private static String openAiType(int status, String anthropicType) {
         if ("billing_error".equals(anthropicType)) {

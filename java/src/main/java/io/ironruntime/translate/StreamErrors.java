@@ -53,14 +53,9 @@ final class StreamErrors {
         return "api_error"; // server_error and anything unknown
     }
 
-    /** OpenAI's {@code error.type} for an Anthropic error type: a client mistake or a server failure. */
+    /** OpenAI's {@code error.type} for an Anthropic error type: the same words as for a whole error body. */
     static String openAiType(String anthropicType) {
-        return switch (anthropicType) {
-            case "invalid_request_error", "authentication_error", "permission_error", "not_found_error",
-                    "request_too_large" -> "invalid_request_error";
-            case "rate_limit_error" -> "rate_limit_exceeded";
-            default -> "server_error"; // api_error, overloaded_error, timeout_error, unknown
-        };
+        return ErrorTranslation.openAiType(anthropicType);
     }
 
     static String text(JsonNode node) {
