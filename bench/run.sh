@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs the benchmarks: the budget microbenchmark and the router benchmark (Java), the Python cold start.
-# Builds the engine jar first if it is missing.
+# Runs the benchmarks: the budget microbenchmark, the translation benchmark and the router benchmark
+# (Java), the Python cold start. Builds the engine jar first if it is missing.
 #
-#   bench/run.sh            # full run, about 2-3 minutes
-#   bench/run.sh --quick    # smoke run, about 30 seconds
+#   bench/run.sh            # full run, about 4-5 minutes
+#   bench/run.sh --quick    # smoke run, about 50 seconds
 #   bench/run.sh --baseline --seconds 90   # extra options go to RouterBench
 #   bench/run.sh --budget                  # RouterBench also measures a router with budget and ledger on
 #
@@ -28,11 +28,15 @@ for arg in "$@"; do
 done
 
 echo "== budget microbenchmark ($jar)"
-budget_flags=()
+quick_flags=()
 for arg in "$@"; do
-    [ "$arg" = "--quick" ] && budget_flags=(--quick)
+    [ "$arg" = "--quick" ] && quick_flags=(--quick)
 done
-java -cp "$jar" bench/BudgetBench.java "${budget_flags[@]}"
+java -cp "$jar" bench/BudgetBench.java "${quick_flags[@]}"
+
+echo
+echo "== translation benchmark ($jar)"
+java -cp "$jar" bench/TranslateBench.java "${quick_flags[@]}"
 
 echo
 echo "== router benchmark ($jar)"
