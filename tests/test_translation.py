@@ -417,6 +417,21 @@ def test_budget_refusal_is_in_the_clients_format(both, ant_up):
     assert not ant_up.requests
 
 
+def test_failing_claude_opens_its_circuit_for_translated_calls(both, ant_up, oai_up):
+    router = both(circuit_breaker={"failure_threshold": 2, "recovery_timeout": 60})
+    client = oai_client(router)
+    for _ in range(2):
+        with pytest.raises(openai.InternalServerError):
+            client.chat.completions.create(model=CLAUDE, messages=MSG, extra_headers={"x-fake-scenario": "error:500"})
+    calls = ant_up.count()
+    with pytest.raises(openai.APIStatusError) as ei:
+        client.chat.completions.create(model=CLAUDE, messages=MSG)
+    assert ei.value.status_code == 503 and ei.value.code == "circuit_open" and "type" not in ei.value.response.json()
+    assert ant_up.count() == calls, "refused by the router, not sent"
+    assert client.chat.completions.create(model=GPT, messages=MSG).choices[0].message.content == ECHO, \
+        "OpenAI's circuit is another one"
+
+
 # ----------------------------------------------------------------------------- LangChain
 
 
