@@ -16,7 +16,7 @@ validator's style (pydantic's for Anthropic, "Invalid value/type ..." for OpenAI
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 __all__ = ["Problem", "anthropic_messages", "openai_chat"]
 
@@ -33,6 +33,11 @@ def _is_int(v: Any) -> bool:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _first(problems: Iterable[Optional[Problem]]) -> Optional[Problem]:
+    """The first problem of a lazily checked sequence (later checks do not run)."""
+    return next((p for p in problems if p), None)
 
 
 def _quoted(values: Sequence[str], last: str = "or", oxford: bool = False) -> str:
@@ -75,16 +80,18 @@ def anthropic_messages(body: Any) -> Optional[Problem]:
     """The first rule of the Messages API this body breaks, or None."""
     if not isinstance(body, dict):
         return None, "Input should be a valid dictionary"
-    for check in (_ant_fields, _ant_messages, _ant_system, _ant_sampling, _ant_tools, _ant_tool_choice,
-                  _ant_metadata):
-        problem = check(body)
-        if problem:
-            return problem
-    return None
+    return _first(check(body) for check in (_ant_fields, _ant_messages, _ant_system, _ant_sampling, _ant_tools,
+                                            _ant_tool_choice, _ant_metadata))
 
 
 def _ant(path: str, message: str) -> Problem:
     return path, "%s: %s" % (path, message)
+
+
+def _ant_tag(path: str, tag: Any, expected: Sequence[str]) -> Problem:
+    """A discriminated union's refusal of an unknown ``type``."""
+    return _ant(path, "Input tag '%s' found using 'type' does not match any of the expected tags: %s"
+                % (tag, ", ".join("'%s'" % t for t in expected)))
 
 
 def _ant_fields(body: Dict[str, Any]) -> Optional[Problem]:
@@ -111,10 +118,9 @@ def _ant_messages(body: Dict[str, Any]) -> Optional[Problem]:
         return _ant("messages", "Input should be a valid list")
     if not messages:
         return _ant("messages", "List should have at least 1 item after validation, not 0")
-    for i, m in enumerate(messages):
-        problem = _ant_message(m, "messages.%d" % i)
-        if problem:
-            return problem
+    problem = _first(_ant_message(m, "messages.%d" % i) for i, m in enumerate(messages))
+    if problem:
+        return problem
     for i, m in enumerate(messages):
         final_assistant = i == len(messages) - 1 and m["role"] == "assistant"
         if not m["content"] and not final_assistant:  # "" or []
@@ -145,11 +151,7 @@ def _ant_message(m: Any, path: str) -> Optional[Problem]:
         return None
     if not isinstance(content, list):
         return _ant(path + ".content", "Input should be a valid string or a valid list")
-    for j, block in enumerate(content):
-        problem = _ant_block(block, "%s.content.%d" % (path, j), _ANT_BLOCK_TYPES)
-        if problem:
-            return problem
-    return None
+    return _first(_ant_block(b, "%s.content.%d" % (path, j), _ANT_BLOCK_TYPES) for j, b in enumerate(content))
 
 
 def _ant_block(block: Any, path: str, allowed: Sequence[str]) -> Optional[Problem]:
@@ -159,8 +161,7 @@ def _ant_block(block: Any, path: str, allowed: Sequence[str]) -> Optional[Proble
     if not isinstance(btype, str):
         return _ant(path, "Unable to extract tag using discriminator 'type'")
     if btype not in allowed:
-        return _ant(path, "Input tag '%s' found using 'type' does not match any of the expected tags: %s"
-                    % (btype, ", ".join("'%s'" % t for t in allowed)))
+        return _ant_tag(path, btype, allowed)
     check = _ANT_BLOCK_CHECKS.get(btype)
     return check(block, "%s.%s" % (path, btype)) if check else None
 
@@ -183,8 +184,7 @@ def _ant_image_block(block: Dict[str, Any], path: str) -> Optional[Problem]:
         return _ant(path + ".source", "Input should be a valid dictionary")
     stype = source.get("type")
     if stype not in ("base64", "url", "file"):
-        return _ant(path + ".source", "Input tag '%s' found using 'type' does not match any of the expected "
-                    "tags: 'base64', 'url', 'file'" % (stype,))
+        return _ant_tag(path + ".source", stype, ("base64", "url", "file"))
     spath = "%s.source.%s" % (path, stype)
     required = {"base64": ("media_type", "data"), "url": ("url",), "file": ("file_id",)}[stype]
     for field in required:
@@ -221,11 +221,8 @@ def _ant_tool_result_block(block: Dict[str, Any], path: str) -> Optional[Problem
         return None
     if not isinstance(content, list):
         return _ant(path + ".content", "Input should be a valid string or a valid list")
-    for k, inner in enumerate(content):
-        problem = _ant_block(inner, "%s.content.%d" % (path, k), _ANT_TOOL_RESULT_CONTENT)
-        if problem:
-            return problem
-    return None
+    return _first(_ant_block(b, "%s.content.%d" % (path, k), _ANT_TOOL_RESULT_CONTENT)
+                  for k, b in enumerate(content))
 
 
 def _ant_string_fields(*fields: str):
@@ -294,12 +291,8 @@ def _ant_tool_pairs(messages: List[Dict[str, Any]]) -> Optional[Problem]:
             if b["id"] in seen:
                 return _ant("messages.%d.content.%d" % (i, j), "`tool_use` ids must be unique")
             seen.add(b["id"])
-    for n, turn in enumerate(turns):
-        if turn.role == "user":
-            problem = _ant_tool_results(turn, turns[n - 1] if n > 0 else None)
-            if problem:
-                return problem
-    return None
+    return _first(_ant_tool_results(turn, turns[n - 1] if n > 0 else None)
+                  for n, turn in enumerate(turns) if turn.role == "user")
 
 
 def _ant_tool_results(turn: _Turn, before: Optional[_Turn]) -> Optional[Problem]:
@@ -372,26 +365,27 @@ def _ant_tools(body: Dict[str, Any]) -> Optional[Problem]:
     tools = body["tools"]
     if not isinstance(tools, list):
         return _ant("tools", "Input should be a valid list")
-    for j, tool in enumerate(tools):
-        path = "tools.%d" % j
-        if not isinstance(tool, dict):
-            return _ant(path, "Input should be a valid dictionary")
-        ttype = tool.get("type", "custom")
-        if ttype == "function":  # an OpenAI tool; server tools carry dated types (web_search_20250305, ...)
-            return _ant(path, "Input tag 'function' found using 'type' does not match any of the expected "
-                        "tags: 'custom', 'bash_20250124', 'text_editor_20250124', 'web_search_20250305', ...")
-        if ttype != "custom":
-            continue
-        for field in ("name", "input_schema"):
-            if field not in tool:
-                return _ant("%s.custom.%s" % (path, field), "Field required")
-        if not isinstance(tool["name"], str) or not _TOOL_NAME.match(tool["name"]):
-            return _ant(path + ".custom.name", "String should match pattern '^[a-zA-Z0-9_-]{1,128}$'")
-        schema = tool["input_schema"]
-        if not isinstance(schema, dict):
-            return _ant(path + ".custom.input_schema", "Input should be a valid dictionary")
-        if schema.get("type") != "object":
-            return _ant(path + ".custom.input_schema.type", "Input should be 'object'")
+    return _first(_ant_tool(tool, "tools.%d" % j) for j, tool in enumerate(tools))
+
+
+def _ant_tool(tool: Any, path: str) -> Optional[Problem]:
+    if not isinstance(tool, dict):
+        return _ant(path, "Input should be a valid dictionary")
+    ttype = tool.get("type", "custom")
+    if ttype == "function":  # an OpenAI tool; server tools carry dated types (web_search_20250305, ...)
+        return _ant_tag(path, ttype, ("custom", "bash_20250124", "text_editor_20250124", "web_search_20250305"))
+    if ttype != "custom":
+        return None
+    for field in ("name", "input_schema"):
+        if field not in tool:
+            return _ant("%s.custom.%s" % (path, field), "Field required")
+    if not isinstance(tool["name"], str) or not _TOOL_NAME.match(tool["name"]):
+        return _ant(path + ".custom.name", "String should match pattern '^[a-zA-Z0-9_-]{1,128}$'")
+    schema = tool["input_schema"]
+    if not isinstance(schema, dict):
+        return _ant(path + ".custom.input_schema", "Input should be a valid dictionary")
+    if schema.get("type") != "object":
+        return _ant(path + ".custom.input_schema.type", "Input should be 'object'")
     return None
 
 
@@ -403,8 +397,7 @@ def _ant_tool_choice(body: Dict[str, Any]) -> Optional[Problem]:
         return _ant("tool_choice", "Input should be a valid dictionary or object to extract fields from")
     ctype = choice.get("type")
     if ctype not in _ANT_TOOL_CHOICES:
-        return _ant("tool_choice", "Input tag '%s' found using 'type' does not match any of the expected tags: %s"
-                    % (ctype, ", ".join("'%s'" % t for t in _ANT_TOOL_CHOICES)))
+        return _ant_tag("tool_choice", ctype, _ANT_TOOL_CHOICES)
     if ctype == "tool" and not isinstance(choice.get("name"), str):
         return _ant("tool_choice.tool.name", "Field required")
     allowed = ("type", "name", "disable_parallel_tool_use") if ctype == "tool" else (
@@ -451,11 +444,8 @@ def openai_chat(body: Any) -> Optional[Problem]:
     """The first rule of Chat Completions this body breaks, or None."""
     if not isinstance(body, dict):
         return None, "Invalid type for body: expected an object, but got %s instead." % _json_type(body)
-    for check in (_oai_fields, _oai_messages, _oai_sampling, _oai_tools, _oai_tool_choice, _oai_stream_options):
-        problem = check(body)
-        if problem:
-            return problem
-    return None
+    return _first(check(body) for check in (_oai_fields, _oai_messages, _oai_sampling, _oai_tools,
+                                            _oai_tool_choice, _oai_stream_options))
 
 
 def _json_type(v: Any) -> str:
@@ -510,11 +500,7 @@ def _oai_messages(body: Dict[str, Any]) -> Optional[Problem]:
         return _oai_type("messages", "an array", messages)
     if not messages:
         return _oai_empty("messages")
-    for i, m in enumerate(messages):
-        problem = _oai_message(m, i)
-        if problem:
-            return problem
-    return _oai_tool_sequence(messages)
+    return _first(_oai_message(m, i) for i, m in enumerate(messages)) or _oai_tool_sequence(messages)
 
 
 def _oai_message(m: Any, i: int) -> Optional[Problem]:
@@ -557,11 +543,7 @@ def _oai_content(content: Any, path: str, parts: Sequence[str]) -> Optional[Prob
         return _oai_type(path, "one of a string or array of objects", content)
     if not content:
         return _oai_empty(path)
-    for k, part in enumerate(content):
-        problem = _oai_part(part, "%s[%d]" % (path, k), parts)
-        if problem:
-            return problem
-    return None
+    return _first(_oai_part(part, "%s[%d]" % (path, k), parts) for k, part in enumerate(content))
 
 
 def _oai_part(part: Any, path: str, allowed: Sequence[str]) -> Optional[Problem]:
@@ -676,10 +658,9 @@ def _oai_range(body: Dict[str, Any], field: str, low: float, high: Optional[floa
 
 
 def _oai_sampling(body: Dict[str, Any]) -> Optional[Problem]:
-    for field, low, high in (("temperature", 0, 2), ("top_p", 0, 1)):
-        problem = _oai_range(body, field, low, high)
-        if problem:
-            return problem
+    problem = _oai_range(body, "temperature", 0, 2) or _oai_range(body, "top_p", 0, 1)
+    if problem:
+        return problem
     n = body.get("n")
     if n is not None:
         if not _is_int(n):
