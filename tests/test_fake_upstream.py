@@ -576,3 +576,243 @@ def test_blackhole_connect_times_out():
         with pytest.raises(openai.APITimeoutError):
             c.models.list()
         assert time.monotonic() - t0 < 3
+
+
+# --------------------------------------------------------------------------- wire rules
+# The fake refuses bodies the real APIs refuse (fakes/wire_rules.py), with their error shape
+# and message, so a badly translated request fails loudly.
+
+TOOL_USE = {"role": "assistant", "content": [{"type": "text", "text": "let me look"},
+                                             {"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {}}]}
+CALLS = {"role": "assistant", "content": None, "tool_calls": [
+    {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}},
+    {"id": "call_2", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}]}
+
+
+def _post(up, path, body):
+    """(status, JSON) of a POST with a body the SDKs would not send."""
+    conn = http.client.HTTPConnection("127.0.0.1", up.port, timeout=5)
+    conn.request("POST", path, body=json.dumps(body).encode(),
+                 headers={"content-type": "application/json", "anthropic-version": "2023-06-01"})
+    r = conn.getresponse()
+    data = json.loads(r.read())
+    conn.close()
+    return r.status, data
+
+
+def _result(tool_use_id="toolu_1"):
+    return {"type": "tool_result", "tool_use_id": tool_use_id, "content": "42"}
+
+
+def ant_refused(up, **kw):
+    """The message of the 400 the fake answers to messages.create(**kw) (checked to be Anthropic-shaped)."""
+    kw.setdefault("model", "claude-x")
+    kw.setdefault("max_tokens", 10)
+    kw.setdefault("messages", MSG)
+    with pytest.raises(anthropic.BadRequestError) as ei:
+        ant(up).messages.create(**kw)
+    assert ei.value.status_code == 400
+    body = ei.value.body
+    assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
+    assert up.last.invalid == body["error"]["message"] and up.last.status == 400
+    return body["error"]["message"]
+
+
+def oai_refused(up, **kw):
+    """(param, message) of the 400 the fake answers to chat.completions.create(**kw)."""
+    kw.setdefault("model", "gpt-4o")
+    kw.setdefault("messages", MSG)
+    with pytest.raises(openai.BadRequestError) as ei:
+        oai(up).chat.completions.create(**kw)
+    assert ei.value.status_code == 400
+    err = ei.value.body  # the SDK keeps the "error" object
+    assert err["type"] == "invalid_request_error" and err["code"] is None
+    assert set(err) == {"message", "type", "param", "code"}
+    assert up.last.invalid == err["message"]
+    return err["param"], err["message"]
+
+
+def test_anthropic_rules_top_level_fields(up):
+    assert ant_refused(up, extra_body={"frequency_penalty": 1}) == \
+        "frequency_penalty: Extra inputs are not permitted"
+    assert ant_refused(up, max_tokens=0) == "max_tokens: Input should be greater than or equal to 1"
+    assert ant_refused(up, messages=[]) == "messages: List should have at least 1 item after validation, not 0"
+    assert ant_refused(up, model=7) == "model: Input should be a valid string"
+    status, body = _post(up, "/v1/messages", {"model": "claude-x", "messages": MSG})
+    assert status == 400 and body["error"]["message"] == "max_tokens: Field required"
+
+
+def test_anthropic_rules_roles_merge_consecutive_turns(up):
+    assert ant_refused(up, messages=[{"role": "system", "content": "be brief"}] + MSG) == (
+        'messages: Unexpected role "system". The Messages API accepts a top-level `system` parameter, '
+        'not "system" as an input message role.')
+    assert ant_refused(up, messages=MSG + [{"role": "tool", "content": "x"}]) == \
+        "messages.1.role: Input should be 'user' or 'assistant'"
+    assert ant_refused(up, messages=[{"role": "user", "content": "hi", "name": "bob"}]) == \
+        "messages.0.name: Extra inputs are not permitted"
+    # the real API combines consecutive same-role turns and accepts a leading assistant turn
+    ok = ant(up).messages.create(model="claude-x", max_tokens=10, messages=[
+        {"role": "assistant", "content": "hello"}, {"role": "user", "content": "one"},
+        {"role": "user", "content": "two"}])
+    assert ok.content[0].text == reply_text("two") and up.last.invalid is None
+
+
+def test_anthropic_rules_content_blocks(up):
+    def one(*blocks):
+        return ant_refused(up, messages=[{"role": "user", "content": list(blocks)}])
+
+    assert one({"type": "image_url", "image_url": {"url": "https://x/y.png"}}).startswith(
+        "messages.0.content.0: Input tag 'image_url' found using 'type' does not match any of the expected tags: "
+        "'text', 'image', 'document'")
+    assert one({"type": "text"}) == "messages.0.content.0.text.text: Field required"
+    assert one({"type": "text", "text": ""}) == "messages: text content blocks must be non-empty"
+    assert one({"type": "image", "source": {"type": "base64", "media_type": "image/bmp", "data": "AA=="}}) == (
+        "messages.0.content.0.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', "
+        "'image/gif' or 'image/webp'")
+    assert one({"type": "image", "source": {"type": "url"}}) == \
+        "messages.0.content.0.image.source.url.url: Field required"
+    assert ant_refused(up, messages=[{"role": "user", "content": ""}, {"role": "assistant", "content": "x"}]) == (
+        "messages.0: all messages must have non-empty content except for the optional final assistant message")
+    ok = ant(up).messages.create(model="claude-x", max_tokens=10, messages=[{"role": "user", "content": [
+        {"type": "text", "text": "see"},
+        {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]},
+        {"role": "assistant", "content": ""}])  # an empty final assistant turn is allowed
+    assert ok.content[0].text and up.last.invalid is None
+
+
+def test_anthropic_rules_tool_results_answer_the_turn_before(up):
+    ask = MSG + [TOOL_USE]
+    assert ant_refused(up, messages=ask + [{"role": "user", "content": [_result("toolu_9")]}]) == (
+        "messages.2.content.0: unexpected `tool_use_id` found in `tool_result` blocks: toolu_9. Each `tool_result` "
+        "block must have a corresponding `tool_use` block in the previous message.")
+    assert ant_refused(up, messages=ask + [{"role": "user", "content": "and?"}]) == (
+        "messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_1. Each "
+        "`tool_use` block must have a corresponding `tool_result` block in the next message.")
+    assert ant_refused(up, messages=ask + [{"role": "user", "content": [{"type": "text", "text": "here"},
+                                                                         _result()]}]) == (
+        "messages.2: Did not find 1 `tool_result` block(s) at the beginning of this message. Messages following "
+        "`tool_use` blocks must begin with a matching number of `tool_result` blocks.")
+    assert ant_refused(up, messages=[{"role": "user", "content": [_result()]}]).startswith(
+        "messages.0.content.0: unexpected `tool_use_id`")
+    # answered (text may follow the results), or the assistant's tool_use is the last turn
+    ant(up).messages.create(model="claude-x", max_tokens=10, messages=ask + [
+        {"role": "user", "content": [_result(), {"type": "text", "text": "thanks"}]}])
+    ant(up).messages.create(model="claude-x", max_tokens=10, messages=ask)
+    assert up.last.invalid is None
+
+
+def test_anthropic_rules_parameters(up):
+    assert ant_refused(up, system=[{"type": "image", "text": "x"}]) == "system.0.type: Input should be 'text'"
+    assert ant_refused(up, extra_body={"temperature": 1.5}) == "temperature: Input should be less than or equal to 1"
+    assert ant_refused(up, extra_body={"top_p": -0.1}) == "top_p: Input should be greater than or equal to 0"
+    assert ant_refused(up, stop_sequences=["ok", 3]) == "stop_sequences.1: Input should be a valid string"
+    assert ant_refused(up, tools=[{"name": "lookup", "parameters": {"type": "object"}}]) == \
+        "tools.0.custom.input_schema: Field required"
+    assert ant_refused(up, tools=[{"type": "function", "function": {"name": "lookup"}}]).startswith(
+        "tools.0: Input tag 'function' found using 'type' does not match any of the expected tags")
+    assert ant_refused(up, tool_choice="auto") == \
+        "tool_choice: Input should be a valid dictionary or object to extract fields from"
+    assert ant_refused(up, tool_choice={"type": "required"}) == (
+        "tool_choice: Input tag 'required' found using 'type' does not match any of the expected tags: "
+        "'auto', 'any', 'tool', 'none'")
+    assert ant_refused(up, tool_choice={"type": "tool"}) == "tool_choice.tool.name: Field required"
+    assert ant_refused(up, metadata={"user_id": "u1", "session": "s"}) == \
+        "metadata.session: Extra inputs are not permitted"
+    ant(up).messages.create(model="claude-x", max_tokens=10, messages=MSG, system=[{"type": "text", "text": "s"}],
+                            stop_sequences=["END"], metadata={"user_id": "u1"}, tool_choice={"type": "any"},
+                            tools=[{"name": "lookup", "input_schema": {"type": "object", "properties": {}}}],
+                            extra_body={"temperature": 0.5, "top_p": 1})
+    assert up.last.invalid is None
+
+
+def test_openai_rules_top_level_fields(up):
+    assert oai_refused(up, extra_body={"top_k": 5}) == (None, "Unrecognized request argument supplied: top_k")
+    assert oai_refused(up, messages=[]) == ("messages", "Invalid 'messages': empty array. Expected an array with "
+                                                        "minimum length 1, but got an empty array instead.")
+    status, body = _post(up, "/v1/chat/completions", {"model": "gpt-4o"})
+    assert status == 400 and body["error"] == {"message": "Missing required parameter: 'messages'.",
+                                               "type": "invalid_request_error", "param": "messages", "code": None}
+    # before any scenario: a sloppy body is refused even where an error scenario was asked for
+    assert oai_refused(up, model="gpt-4o-fake-error-500", extra_body={"top_k": 5})[0] is None
+
+
+def test_openai_rules_roles_and_content(up):
+    assert oai_refused(up, messages=[{"role": "model", "content": "x"}]) == (
+        "messages[0].role", "Invalid value: 'model'. Supported values are: 'system', 'assistant', 'user', "
+                            "'function', 'tool', and 'developer'.")
+    assert oai_refused(up, messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]) == (
+        "messages[0].content[0].image_url.url", "Missing required parameter: 'messages[0].content[0].image_url.url'.")
+    assert oai_refused(up, messages=[{"role": "user", "content": [{"type": "image", "source": {}}]}])[0] == \
+        "messages[0].content[0].type"
+    assert oai_refused(up, messages=MSG + [{"role": "assistant", "content": None}]) == (
+        "messages.[1].content", "Invalid value for 'content': expected a string, got null.")
+    assert oai_refused(up, messages=MSG + [{"role": "assistant", "content": [
+        {"type": "image_url", "image_url": {"url": "https://x"}}]}]) == (
+        "messages[1].content[0].type", "Invalid value: 'image_url'. Supported values are: 'text' and 'refusal'.")
+    bad_args = dict(CALLS, tool_calls=[{"id": "call_1", "type": "function",
+                                        "function": {"name": "lookup", "arguments": {}}}])
+    assert oai_refused(up, messages=MSG + [bad_args]) == (
+        "messages[1].tool_calls[0].function.arguments",
+        "Invalid type for 'messages[1].tool_calls[0].function.arguments': expected a string, but got an object "
+        "instead.")
+    oai(up).chat.completions.create(model="gpt-4o", messages=[
+        {"role": "developer", "content": "d"}, {"role": "system", "content": [{"type": "text", "text": "s"}]},
+        {"role": "user", "content": [{"type": "text", "text": "t"},
+                                     {"type": "image_url", "image_url": {"url": "https://x/a.png", "detail": "low"}}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "a"}]}, {"role": "user", "content": "u"}])
+    assert up.last.invalid is None
+
+
+def test_openai_rules_tool_messages_answer_the_calls(up):
+    def tool(call_id):
+        return {"role": "tool", "tool_call_id": call_id, "content": "42"}
+
+    assert oai_refused(up, messages=MSG + [tool("call_1")]) == (
+        "messages.[1].role", "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                             "message with 'tool_calls'.")
+    assert oai_refused(up, messages=MSG + [CALLS, tool("call_1"), tool("call_7")]) == (
+        "messages.[3].tool_call_id", "Invalid parameter: 'tool_call_id' of 'call_7' not found in 'tool_calls' of "
+                                     "previous message.")
+    assert oai_refused(up, messages=MSG + [CALLS, tool("call_2"), {"role": "user", "content": "and?"}]) == (
+        "messages.[1].role", "An assistant message with 'tool_calls' must be followed by tool messages responding "
+                             "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+                             "call_1")
+    oai(up).chat.completions.create(model="gpt-4o", messages=MSG + [CALLS, tool("call_2"), tool("call_1"),
+                                                                    {"role": "user", "content": "thanks"}])
+    assert up.last.invalid is None
+
+
+def test_openai_rules_parameters(up):
+    assert oai_refused(up, temperature=2.5) == (
+        "temperature", "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 "
+                       "instead.")
+    assert oai_refused(up, top_p=1.5)[0] == "top_p"
+    assert oai_refused(up, n=0) == ("n", "Invalid 'n': integer below minimum value. Expected a value >= 1, but got 0 "
+                                         "instead.")
+    assert oai_refused(up, stop=["a", "b", "c", "d", "e"]) == (
+        "stop", "Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with "
+                "length 5 instead.")
+    assert oai_refused(up, tools=[{"type": "function", "function": {"description": "no name"}}]) == (
+        "tools[0].function.name", "Missing required parameter: 'tools[0].function.name'.")
+    assert oai_refused(up, tools=[{"name": "lookup", "input_schema": {"type": "object"}}]) == (
+        "tools[0].type", "Missing required parameter: 'tools[0].type'.")
+    assert oai_refused(up, tool_choice="any") == (
+        "tool_choice", "Invalid value: 'any'. Supported values are: 'none', 'auto', and 'required'.")
+    assert oai_refused(up, tool_choice={"type": "function", "function": {}}) == (
+        "tool_choice.function.name", "Missing required parameter: 'tool_choice.function.name'.")
+    assert oai_refused(up, stream_options={"include_usage": True}) == (
+        "stream_options", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+    oai(up).chat.completions.create(model="gpt-4o", messages=MSG, temperature=2, top_p=0, n=1, stop="END",
+                                    tools=[{"type": "function", "function": {"name": "lookup"}}],
+                                    tool_choice={"type": "function", "function": {"name": "lookup"}})
+    assert up.last.invalid is None
+
+
+def test_validation_can_be_switched_off():
+    with FakeUpstream(event_delay=0.01, name="lenient", validate=False) as up:
+        r = ant(up).messages.create(model="claude-x", max_tokens=10,
+                                    messages=[{"role": "system", "content": "s"}] + MSG)
+        assert r.content[0].text == reply_text("hello fake world")
+        oai(up).chat.completions.create(model="gpt-4o", messages=MSG, extra_body={"top_k": 5})
+        assert up.last.status == 200 and up.last.invalid is None

@@ -107,6 +107,44 @@ streaming), Responses ``logprobs`` of each ``output_text.delta``, of
 ``output_text.done`` and of the ``output_text`` part (in ``content_part.done``,
 ``output_item.done``, ``response.completed`` and the non-stream body).
 
+Request bodies are checked like the real APIs check them (``fakes/wire_rules.py``), so a badly
+built or badly translated request fails loudly: a ``POST /v1/messages`` or ``POST
+/v1/chat/completions`` body that breaks a structural rule is answered with HTTP 400 in the
+provider's own error shape and wording, before any scenario (slow, error:N, abort, ...) is
+applied. Anthropic: ``{"type": "error", "error": {"type": "invalid_request_error", "message":
+"messages.2.content.0: unexpected `tool_use_id` found in `tool_result` blocks: ..."}}``;
+OpenAI: ``{"error": {"message": ..., "type": "invalid_request_error", "param": "messages.[1].role",
+"code": null}}``. The rules:
+
+    Messages   only known top-level fields ("<field>: Extra inputs are not permitted"); model
+               string, max_tokens integer >= 1, messages a non-empty list; roles user/assistant
+               (a "system" role is refused: the system prompt goes in the top-level field);
+               consecutive same-role turns and a leading assistant turn are accepted, as the
+               real API combines them; content a string or known blocks (text with non-empty
+               text, image with a base64/url/file source, tool_use, tool_result, ...), non-empty
+               except in a final assistant message; every tool_result answers a tool_use of the
+               turn just before and comes before other blocks of its turn, every tool_use is
+               answered in the next user turn (when there is one), tool_use ids are unique;
+               system a string or text blocks; temperature and top_p in 0..1; stop_sequences
+               strings; tools with name + input_schema of type object (an OpenAI
+               ``{"type": "function"}`` tool is refused); tool_choice an object of type
+               auto/any/tool/none (tool needs name); metadata holds only user_id
+    Chat       no unknown top-level field ("Unrecognized request argument supplied: X"); model
+               string; messages a non-empty list; roles system/developer/user/assistant/tool/
+               function; user content a string or text/image_url(url)/input_audio/file parts,
+               assistant content a string, text/refusal parts, or null with tool_calls (id, type
+               function, function name + arguments string); a tool message's tool_call_id names
+               a tool_call of the assistant message before it (tool messages may follow each
+               other), and every tool_call is answered before the next non-tool message;
+               temperature 0..2, top_p 0..1, n >= 1, stop a string or at most 4 strings, tools of
+               type function with function.name, tool_choice none/auto/required or
+               {type: function, function: {name}}, stream_options only with stream: true
+
+Rules that depend on the model or the API version (prefill, thinking budgets, the sampling
+fields later versions refuse) are not checked. ``rec.invalid`` is the message of the rule a
+request broke (None when it passed or was not checked). ``FakeUpstream(validate=False)`` (or
+``up.validate = False``) turns the checks off, for tests about the fake's own tolerance.
+
 Every request is recorded (``up.requests``); every response's outcome
 ("completed", "client_gone", "dropped", "reset", "aborted", "hung_up", "stopped")
 is recorded on it, so a test can see that the client went away mid-stream
@@ -131,6 +169,8 @@ import threading
 import time
 import uuid
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from . import wire_rules
 
 __all__ = ["FakeUpstream", "RecordedRequest", "fake_reply_header", "output_bound", "parse_scenario", "reply_text",
            "split_chunks"]
@@ -453,6 +493,7 @@ class RecordedRequest:
         self.ended_at: Optional[float] = None
         self.outcome: Optional[str] = None  # completed | client_gone | dropped | reset | aborted | hung_up | stopped
         self.scripted: Optional[str] = None  # the up.script(...) entry applied (None: the request's own scenario)
+        self.invalid: Optional[str] = None  # the wire rule the body broke (answered 400), None when it passed
 
     @property
     def query_params(self) -> Dict[str, List[str]]:
@@ -703,7 +744,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _error(self, rec: RecordedRequest, provider: str, status: int, message: str,
                retry_after: Optional[str] = None, etype: Optional[str] = None,
-               retry_after_ms: Optional[str] = None) -> None:
+               retry_after_ms: Optional[str] = None, param: Optional[str] = None) -> None:
         extra = self._base_headers(rec, provider)
         if retry_after is None and status in (429, 503, 529):
             retry_after = "2"
@@ -729,7 +770,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 404: ("invalid_request_error", "unknown_url"),
                 429: ("requests", "rate_limit_exceeded"),
             }.get(status, ("server_error", None))
-            body = {"error": {"message": message, "type": etype, "param": None, "code": code}}
+            body = {"error": {"message": message, "type": etype, "param": param, "code": code}}
         self._send_json(rec, status, body, extra)
 
     def _handle(self, rec: RecordedRequest) -> None:
@@ -745,6 +786,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if fake.handler is not None:
             if fake.handler(self, rec):
                 return
+
+        if fake.validate and self._refused(rec, provider):
+            return
 
         slow = _num(opts, "slow", 0.0)
         if slow > 0:
@@ -804,6 +848,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             else:
                 msg = "Invalid URL (%s %s)" % (rec.method, rec.path)
             self._error(rec, provider, 404, msg)
+
+    _WIRE_RULES = {
+        "/v1/messages": wire_rules.anthropic_messages,
+        "/v1/chat/completions": wire_rules.openai_chat,
+    }
+
+    def _refused(self, rec: RecordedRequest, provider: str) -> bool:
+        """Answer 400 when the body breaks a rule the real API enforces (see wire_rules)."""
+        rules = self._WIRE_RULES.get(rec.path)
+        if rec.method != "POST" or rules is None or not isinstance(rec.json, dict):
+            return False  # other endpoints, and bodies that are not JSON objects (answered below)
+        problem = rules(rec.json)
+        if problem is None:
+            return False
+        param, message = problem
+        rec.invalid = message
+        self._error(rec, provider, 400, message, param=param)
+        return True
 
     # -- streaming --------------------------------------------------------
 
@@ -1265,8 +1327,10 @@ class FakeUpstream:
     """A fake OpenAI + Anthropic upstream on loopback. Use as a context manager."""
 
     def __init__(self, event_delay: float = DEFAULT_EVENT_DELAY, *, host: str = "127.0.0.1", port: int = 0,
-                 name: str = "fake", handler: Optional[Callable[[_Handler, RecordedRequest], bool]] = None):
+                 name: str = "fake", handler: Optional[Callable[[_Handler, RecordedRequest], bool]] = None,
+                 validate: bool = True):
         self.event_delay = event_delay
+        self.validate = validate  # check Messages / Chat Completions bodies like the real APIs (wire_rules)
         self.host = host
         self.name = name
         self.handler = handler  # optional hook: return True when it answered the request itself
