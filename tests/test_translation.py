@@ -94,7 +94,7 @@ def test_openai_sdk_calls_claude(both, ant_up, oai_up):
         messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello router"}])
     assert not oai_up.requests
     rec = ant_up.last
-    assert rec.path == "/v1/messages" and getattr(rec, "invalid", None) is None
+    assert rec.path == "/v1/messages" and rec.invalid is None
     assert rec.headers.get("x-api-key") == ANTHROPIC_KEY and rec.headers.get("authorization") is None
     assert rec.json["system"] == "Be brief." and rec.json["max_tokens"] == 50
     assert rec.json["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hello router"}]}]
@@ -180,7 +180,7 @@ def test_openai_sdk_two_step_tool_conversation_with_claude(both, ant_up, stream)
                 {"role": "tool", "tool_call_id": call_id, "content": "18 C and sunny"}]
     answer = client.chat.completions.create(messages=history, **kw)
     second = ant_up.last
-    assert getattr(second, "invalid", None) is None, second.invalid
+    assert second.invalid is None, second.invalid
     assert second.json["messages"][1] == {"role": "assistant", "content": [
         {"type": "tool_use", "id": call_id, "name": "get_weather", "input": {"city": "Paris"}}]}
     assert second.json["messages"][2]["content"][0] == {
@@ -298,7 +298,7 @@ def test_anthropic_sdk_calls_gpt(both, oai_up, ant_up):
                                            stop_sequences=["END"], metadata={"user_id": "u-1"})
     assert not ant_up.requests
     rec = oai_up.last
-    assert rec.path == "/v1/chat/completions" and getattr(rec, "invalid", None) is None
+    assert rec.path == "/v1/chat/completions" and rec.invalid is None
     assert rec.headers.get("authorization") == "Bearer " + OPENAI_KEY and rec.headers.get("x-api-key") is None
     assert rec.headers.get("anthropic-version") is None, "the other provider's headers stay behind"
     assert rec.json["messages"][0] == {"role": "system", "content": "Be brief."}
@@ -354,7 +354,7 @@ def test_anthropic_sdk_two_step_tool_conversation_with_gpt(both, oai_up, stream)
                     {"type": "text", "text": "Thanks!"}]}]
     answer = client.messages.create(messages=history, model=GPT, max_tokens=100, tools=[ANT_WEATHER_TOOL])
     second = oai_up.last
-    assert getattr(second, "invalid", None) is None, second.invalid
+    assert second.invalid is None, second.invalid
     msgs = second.json["messages"]
     assert msgs[1]["role"] == "assistant" and msgs[1]["tool_calls"][0]["id"] == use.id
     assert json.loads(msgs[1]["tool_calls"][0]["function"]["arguments"]) == {"city": "Paris"}
