@@ -19,22 +19,54 @@ public final class SseParser {
     private String event;
     private boolean lastWasCr;
 
-    /** Consumes all remaining bytes of {@code chunk}, emitting every event it completes. */
+    /**
+     * Consumes all remaining bytes of {@code chunk}, emitting every event it completes. The bytes between
+     * line ends are copied in runs, not one at a time: this runs on the I/O thread for every streamed byte.
+     */
     public void feed(ByteBuffer chunk, Consumer<SseEvent> sink) {
-        while (chunk.hasRemaining()) {
-            byte b = chunk.get();
-            raw.write(b);
-            if (b == '\n' && lastWasCr) {
-                lastWasCr = false; // second half of a CRLF: the line already ended at CR
+        int n = chunk.remaining();
+        byte[] bytes;
+        int from;
+        if (chunk.hasArray()) {
+            bytes = chunk.array();
+            from = chunk.arrayOffset() + chunk.position();
+            chunk.position(chunk.limit());
+        } else {
+            bytes = new byte[n];
+            chunk.get(bytes);
+            from = 0;
+        }
+        int end = from + n;
+        int lineStart = from; // the current line's bytes not yet in {@code line}
+        int rawStart = from; // bytes not yet in {@code raw}
+        boolean cr = lastWasCr;
+        for (int i = from; i < end; i++) {
+            byte b = bytes[i];
+            if (b != '\n' && b != '\r') {
+                cr = false;
                 continue;
             }
-            lastWasCr = b == '\r';
-            if (b == '\n' || b == '\r') {
-                endLine(sink);
+            if (b == '\n' && cr) {
+                cr = false; // second half of a CRLF: the line already ended at CR
+                lineStart = i + 1;
+                continue;
+            }
+            cr = b == '\r';
+            line.write(bytes, lineStart, i - lineStart);
+            lineStart = i + 1;
+            if (line.size() == 0) {
+                raw.write(bytes, rawStart, i + 1 - rawStart); // an event's raw bytes end with its blank line's end
+                rawStart = i + 1;
+                lastWasCr = cr;
+                emit(sink);
             } else {
-                line.write(b);
+                processField();
+                line.reset();
             }
         }
+        lastWasCr = cr;
+        line.write(bytes, lineStart, end - lineStart);
+        raw.write(bytes, rawStart, end - rawStart);
     }
 
     /**
@@ -53,15 +85,6 @@ public final class SseParser {
         byte[] rest = raw.toByteArray();
         raw.reset();
         return rest;
-    }
-
-    private void endLine(Consumer<SseEvent> sink) {
-        if (line.size() == 0) {
-            emit(sink);
-            return;
-        }
-        processField();
-        line.reset();
     }
 
     private void processField() {

@@ -97,6 +97,115 @@ class SseParserTest {
         assertEquals(e.data(), parsed.get(0).data());
     }
 
+    /**
+     * The parser copies runs of bytes; this checks it against the plain byte-at-a-time reading of the
+     * same rules (below) on random streams of fields, comments and every kind of line end, cut at random.
+     */
+    @Test
+    void runsOfBytesParseLikeOneByteAtATime() {
+        java.util.Random random = new java.util.Random(20261121);
+        String[] pieces = {"data: ", "data:", "event: ", "id: 7", ": note", "x", "h\u00e9llo", "{\"a\":1}", "\n", "\r",
+            "\r\n", "\n\n", "\r\n\r\n", "\r\r", ":"};
+        for (int round = 0; round < 3000; round++) {
+            StringBuilder text = new StringBuilder();
+            for (int k = random.nextInt(40); k > 0; k--) {
+                text.append(pieces[random.nextInt(pieces.length)]);
+            }
+            byte[] all = text.toString().getBytes(StandardCharsets.UTF_8);
+            List<SseEvent> got = new ArrayList<>();
+            SseParser parser = new SseParser();
+            int at = 0;
+            while (at < all.length) {
+                int len = 1 + random.nextInt(Math.min(12, all.length - at));
+                ByteBuffer chunk = random.nextBoolean() ? ByteBuffer.wrap(all, at, len)
+                        : ByteBuffer.allocateDirect(len).put(all, at, len).flip();
+                parser.feed(chunk, got::add);
+                assertEquals(0, chunk.remaining());
+                at += len;
+            }
+            byte[] rest = parser.finish(got::add);
+            ByteAtATime reference = new ByteAtATime();
+            for (byte b : all) {
+                reference.feed(b);
+            }
+            byte[] expectedRest = reference.finish();
+            assertEquals(reference.events.size(), got.size(), text.toString());
+            for (int i = 0; i < got.size(); i++) {
+                assertEquals(reference.events.get(i).event(), got.get(i).event(), text.toString());
+                assertEquals(reference.events.get(i).data(), got.get(i).data(), text.toString());
+                assertArrayEquals(reference.events.get(i).raw(), got.get(i).raw(), text.toString());
+            }
+            assertArrayEquals(expectedRest, rest, text.toString());
+            assertArrayEquals(all, concat(got, rest), text.toString());
+        }
+    }
+
+    /** The WHATWG rules read one byte at a time: the reference for the test above. */
+    private static final class ByteAtATime {
+        final List<SseEvent> events = new ArrayList<>();
+        private final ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private final StringBuilder data = new StringBuilder();
+        private boolean hasData;
+        private String event;
+        private boolean lastWasCr;
+
+        void feed(byte b) {
+            raw.write(b);
+            if (b == '\n' && lastWasCr) {
+                lastWasCr = false;
+                return;
+            }
+            lastWasCr = b == '\r';
+            if (b != '\n' && b != '\r') {
+                line.write(b);
+            } else if (line.size() == 0) {
+                emit();
+            } else {
+                field();
+            }
+        }
+
+        byte[] finish() {
+            if (line.size() > 0) {
+                field();
+            }
+            if (hasData || event != null) {
+                emit();
+                return new byte[0];
+            }
+            return raw.toByteArray();
+        }
+
+        private void field() {
+            String l = line.toString(StandardCharsets.UTF_8);
+            line.reset();
+            if (l.startsWith(":")) {
+                return;
+            }
+            int colon = l.indexOf(':');
+            String name = colon < 0 ? l : l.substring(0, colon);
+            String value = colon < 0 ? "" : l.substring(colon + 1);
+            if (value.startsWith(" ")) {
+                value = value.substring(1);
+            }
+            if (name.equals("data")) {
+                data.append(hasData ? "\n" : "").append(value);
+                hasData = true;
+            } else if (name.equals("event")) {
+                event = value;
+            }
+        }
+
+        private void emit() {
+            events.add(new SseEvent(raw.toByteArray(), event, hasData ? data.toString() : null));
+            raw.reset();
+            data.setLength(0);
+            hasData = false;
+            event = null;
+        }
+    }
+
     private static List<SseEvent> parseAll(List<byte[]> chunks) {
         SseParser p = new SseParser();
         List<SseEvent> out = new ArrayList<>();
