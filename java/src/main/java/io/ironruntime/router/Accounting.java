@@ -1,6 +1,5 @@
 package io.ironruntime.router;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ironruntime.Json;
@@ -195,11 +194,10 @@ final class Accounting implements AutoCloseable, LeaseBudget {
             rewritten = true;
         }
         if (rewritten) {
-            try {
-                r.body = Json.MAPPER.writeValueAsBytes(r.json);
-            } catch (JsonProcessingException e) {
+            ErrorReply failed = r.encodeJson();
+            if (failed != null) {
                 hold.release();
-                return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded");
+                return failed;
             }
         }
         long outputBound = endpoint.producesOutput() ? outputPerChoice * Math.max(1, choices) : 0;

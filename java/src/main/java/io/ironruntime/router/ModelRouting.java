@@ -1,9 +1,7 @@
 package io.ironruntime.router;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ironruntime.Json;
 import io.ironruntime.config.KeyMode;
 import io.ironruntime.config.ModelAliases;
 import io.ironruntime.cost.PricingTable;
@@ -56,7 +54,7 @@ final class ModelRouting implements RequestStage {
                 : Direction.of(RouteResolver.pathOf(r.route.upstreamPath()), model);
         if (direction == null) {
             r.route = r.route.withModelProvider(Provider.ofModel(model));
-            return aliased ? encode(r) : null;
+            return aliased ? r.encodeJson() : null;
         }
         if (passthrough) {
             return ErrorReply.badRequest("translation_needs_provider_key", "Model '" + RequestStages.printable(model)
@@ -79,7 +77,7 @@ final class ModelRouting implements RequestStage {
         r.json = t.body();
         r.route = new Route(Route.Kind.PROXY, direction.upstream, false, direction.upstreamPath);
         note(direction, model, t);
-        return encode(r);
+        return r.encodeJson();
     }
 
     /** Field names as logged: only plain identifiers, since a client's odd key could carry anything. */
@@ -97,15 +95,6 @@ final class ModelRouting implements RequestStage {
             plain.add(others + (others == 1 ? " other field" : " other fields"));
         }
         return String.join(", ", plain);
-    }
-
-    private static ErrorReply encode(ProxyRequest r) {
-        try {
-            r.body = Json.MAPPER.writeValueAsBytes(r.json);
-            return null;
-        } catch (JsonProcessingException e) {
-            return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded");
-        }
     }
 
     /** Says which of the client's fields had no counterpart: a warning the first time a field is dropped. */

@@ -83,6 +83,19 @@ public final class ProxyRequest {
         return RequestStages.WAIT;
     }
 
+    /**
+     * Makes {@link #body} the encoding of {@link #json} after a stage changed the tree; null when done, else
+     * the 400 to answer.
+     */
+    ErrorReply encodeJson() {
+        try {
+            body = io.ironruntime.Json.MAPPER.writeValueAsBytes(json);
+            return null;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return ErrorReply.badRequest("invalid_json", "The request body could not be re-encoded");
+        }
+    }
+
     /** The agent the request is attributed to, or null. */
     public String agentId() {
         return agent == null ? null : agent.agentId();

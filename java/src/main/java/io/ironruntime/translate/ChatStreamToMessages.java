@@ -64,7 +64,7 @@ public final class ChatStreamToMessages implements StreamTranslator {
         }
         JsonNode error = chunk.path("error");
         if (error.isObject()) {
-            String message = StreamErrors.text(error.path("message"));
+            String message = JsonValues.text(error.path("message"));
             fail(message.isEmpty() ? "the upstream stream failed" : message, StreamErrors.anthropicType(error), out);
             return;
         }
@@ -96,10 +96,10 @@ public final class ChatStreamToMessages implements StreamTranslator {
         started = true;
         ObjectNode data = data("message_start");
         ObjectNode message = data.putObject("message");
-        message.put("id", StreamErrors.text(chunk.path("id")));
+        message.put("id", JsonValues.text(chunk.path("id")));
         message.put("type", "message");
         message.put("role", "assistant");
-        message.put("model", StreamErrors.text(chunk.path("model")));
+        message.put("model", JsonValues.text(chunk.path("model")));
         message.putArray("content");
         message.putNull("stop_reason");
         message.putNull("stop_sequence");
@@ -109,8 +109,8 @@ public final class ChatStreamToMessages implements StreamTranslator {
 
     private void choice(JsonNode choice, Consumer<SseEvent> out) {
         JsonNode delta = choice.path("delta");
-        text(StreamErrors.text(delta.path("content")), out);
-        text(StreamErrors.text(delta.path("refusal")), out); // a refusal is the answer's text
+        text(JsonValues.text(delta.path("content")), out);
+        text(JsonValues.text(delta.path("refusal")), out); // a refusal is the answer's text
         for (JsonNode call : delta.path("tool_calls")) {
             toolCall(call, out);
             if (ended) {
@@ -138,7 +138,7 @@ public final class ChatStreamToMessages implements StreamTranslator {
     private void toolCall(JsonNode call, Consumer<SseEvent> out) {
         boolean hasIndex = call.path("index").canConvertToInt();
         int index = call.path("index").asInt();
-        String id = StreamErrors.text(call.path("id"));
+        String id = JsonValues.text(call.path("id"));
         boolean toolOpen = openBlock >= 0 && !openIsText;
         boolean continues = toolOpen && (hasIndex ? index == openTool : id.isEmpty());
         if (!continues) {
@@ -153,13 +153,13 @@ public final class ChatStreamToMessages implements StreamTranslator {
             }
             int key = hasIndex ? index : -1 - tools.size(); // no index: a key no indexed call can have
             ObjectNode block = F.objectNode().put("type", "tool_use").put("id", id)
-                    .put("name", StreamErrors.text(call.path("function").path("name")));
+                    .put("name", JsonValues.text(call.path("function").path("name")));
             block.putObject("input");
             openBlock(block, out);
             tools.add(key);
             openTool = key;
         }
-        String piece = StreamErrors.text(call.path("function").path("arguments"));
+        String piece = JsonValues.text(call.path("function").path("arguments"));
         if (!piece.isEmpty()) {
             ObjectNode data = blockDelta();
             ((ObjectNode) data.get("delta")).put("type", "input_json_delta").put("partial_json", piece);

@@ -38,10 +38,10 @@ public final class CompletionToMessage {
         JsonNode choice = c.path("choices").path(0);
         JsonNode message = choice.path("message");
         ObjectNode out = F.objectNode();
-        out.set("id", textOrNull(c.path("id")));
+        out.set("id", JsonValues.textOrNull(c.path("id")));
         out.put("type", "message");
         out.put("role", "assistant");
-        out.set("model", textOrNull(c.path("model")));
+        out.set("model", JsonValues.textOrNull(c.path("model")));
         ArrayNode content = out.putArray("content");
         String text = text(message.path("content"));
         if (!text.isEmpty()) {
@@ -92,8 +92,8 @@ public final class CompletionToMessage {
         JsonNode function = call.path("function");
         ObjectNode use = F.objectNode();
         use.put("type", "tool_use");
-        use.set("id", textOrNull(call.path("id")));
-        use.set("name", textOrNull(function.path("name")));
+        use.set("id", JsonValues.textOrNull(call.path("id")));
+        use.set("name", JsonValues.textOrNull(function.path("name")));
         use.set("input", input(function.path("arguments")));
         return use;
     }
@@ -118,9 +118,5 @@ public final class CompletionToMessage {
             // kept raw below
         }
         return F.objectNode().put(UNPARSED_ARGUMENTS, raw);
-    }
-
-    private static JsonNode textOrNull(JsonNode v) {
-        return v.isTextual() ? v : F.nullNode();
     }
 }

@@ -47,7 +47,12 @@ public final class ErrorTranslation {
         e.put("type", openAiType(upstream, code));
         e.putNull("param");
         e.put("code", code);
-        return new TranslatedError(upstream == 529 ? 503 : upstream, body);
+        return new TranslatedError(openAiStatus(upstream), body);
+    }
+
+    /** The status an OpenAI client gets for an Anthropic status: its 529 (overloaded) is a 503, which they know and retry. */
+    public static int openAiStatus(int anthropicStatus) {
+        return anthropicStatus == 529 ? 503 : anthropicStatus;
     }
 
     /** An OpenAI error as Anthropic {@code {"type":"error","error":{"type","message"}}}, typed by status. */

@@ -25,10 +25,10 @@ public final class MessageToCompletion {
     public static ObjectNode translate(JsonNode anthropicMessage, long createdEpochSeconds) {
         JsonNode m = anthropicMessage == null ? F.missingNode() : anthropicMessage;
         ObjectNode out = F.objectNode();
-        out.set("id", textOrNull(m.path("id")));
+        out.set("id", JsonValues.textOrNull(m.path("id")));
         out.put("object", "chat.completion");
         out.put("created", createdEpochSeconds);
-        out.set("model", textOrNull(m.path("model")));
+        out.set("model", JsonValues.textOrNull(m.path("model")));
         ObjectNode choice = out.putArray("choices").addObject();
         choice.put("index", 0);
         choice.set("message", message(m.path("content")));
@@ -68,16 +68,12 @@ public final class MessageToCompletion {
 
     private static ObjectNode toolCall(JsonNode block) {
         ObjectNode call = F.objectNode();
-        call.set("id", textOrNull(block.path("id")));
+        call.set("id", JsonValues.textOrNull(block.path("id")));
         call.put("type", "function");
         ObjectNode function = call.putObject("function");
-        function.set("name", textOrNull(block.path("name")));
+        function.set("name", JsonValues.textOrNull(block.path("name")));
         JsonNode input = block.path("input");
         function.put("arguments", input.isObject() ? input.toString() : "{}");
         return call;
-    }
-
-    private static JsonNode textOrNull(JsonNode v) {
-        return v.isTextual() ? v : F.nullNode();
     }
 }

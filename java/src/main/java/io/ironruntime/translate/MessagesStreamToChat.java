@@ -94,8 +94,8 @@ public final class MessagesStreamToChat implements StreamTranslator {
     }
 
     private void messageStart(JsonNode message, Consumer<SseEvent> out) {
-        id = message.path("id").isTextual() ? message.get("id").asText() : "";
-        model = message.path("model").isTextual() ? message.get("model").asText() : "";
+        id = JsonValues.text(message.path("id"));
+        model = JsonValues.text(message.path("model"));
         mergeUsage(message.path("usage"));
         ObjectNode chunk = chunk();
         delta(chunk).put("role", "assistant").put("content", "");
@@ -103,28 +103,28 @@ public final class MessagesStreamToChat implements StreamTranslator {
     }
 
     private void blockStart(int index, JsonNode block, Consumer<SseEvent> out) {
-        String type = StreamErrors.text(block.path("type"));
+        String type = JsonValues.text(block.path("type"));
         if (type.equals("text")) {
-            content(StreamErrors.text(block.path("text")), out);
+            content(JsonValues.text(block.path("text")), out);
         } else if (type.equals("tool_use")) {
             toolBlock = index;
             ObjectNode chunk = chunk();
             ObjectNode call = delta(chunk).putArray("tool_calls").addObject();
             call.put("index", toolCalls++);
-            call.put("id", StreamErrors.text(block.path("id")));
+            call.put("id", JsonValues.text(block.path("id")));
             call.put("type", "function");
-            call.putObject("function").put("name", StreamErrors.text(block.path("name"))).put("arguments", "");
+            call.putObject("function").put("name", JsonValues.text(block.path("name"))).put("arguments", "");
             out.accept(event(chunk));
         }
         // thinking, redacted_thinking, server tool blocks: not part of a Chat answer
     }
 
     private void blockDelta(int index, JsonNode delta, Consumer<SseEvent> out) {
-        String type = StreamErrors.text(delta.path("type"));
+        String type = JsonValues.text(delta.path("type"));
         if (type.equals("text_delta")) {
-            content(StreamErrors.text(delta.path("text")), out);
+            content(JsonValues.text(delta.path("text")), out);
         } else if (type.equals("input_json_delta") && index == toolBlock) {
-            String piece = StreamErrors.text(delta.path("partial_json"));
+            String piece = JsonValues.text(delta.path("partial_json"));
             if (piece.isEmpty()) {
                 return; // Anthropic opens each tool input with an empty piece
             }
@@ -171,8 +171,8 @@ public final class MessagesStreamToChat implements StreamTranslator {
 
     private void error(JsonNode error, Consumer<SseEvent> out) {
         ended = true;
-        String type = StreamErrors.text(error.path("type"));
-        String message = StreamErrors.text(error.path("message"));
+        String type = JsonValues.text(error.path("type"));
+        String message = JsonValues.text(error.path("message"));
         out.accept(StreamErrors.openAi(message.isEmpty() ? "the upstream stream failed" : message,
                 type.isEmpty() ? "api_error" : type));
     }

@@ -26,7 +26,7 @@ public final class ResponseTranslation {
 
     /** The status the client gets: Anthropic's 529 (overloaded) is a 503 to OpenAI clients, which know no 529. */
     public int status(int upstreamStatus) {
-        return upstreamStatus == 529 && direction.client == Provider.OPENAI ? 503 : upstreamStatus;
+        return direction.client == Provider.OPENAI ? ErrorTranslation.openAiStatus(upstreamStatus) : upstreamStatus;
     }
 
     /** A whole body: an answer when {@code upstreamStatus} is below 400, else an error; a 2xx that is not JSON goes as it is. */

@@ -39,8 +39,8 @@ final class StreamErrors {
 
     /** The Anthropic error type for an OpenAI stream error object, read from its {@code type} and {@code code}. */
     static String anthropicType(JsonNode openAiError) {
-        String type = text(openAiError.path("type"));
-        String code = text(openAiError.path("code"));
+        String type = JsonValues.text(openAiError.path("type"));
+        String code = JsonValues.text(openAiError.path("code"));
         if (type.contains("rate_limit") || code.contains("rate_limit") || type.equals("requests") || type.equals("tokens")) {
             return "rate_limit_error";
         }
@@ -56,9 +56,5 @@ final class StreamErrors {
     /** OpenAI's {@code error.type} for an Anthropic error type: the same words as for a whole error body. */
     static String openAiType(String anthropicType) {
         return ErrorTranslation.openAiType(anthropicType);
-    }
-
-    static String text(JsonNode node) {
-        return node.isTextual() ? node.asText() : "";
     }
 }
